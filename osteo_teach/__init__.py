@@ -1,0 +1,51 @@
+"""osteo-teach: cited data, figures and widgets for teaching the surgical repair
+of osteoporotic fractures.
+
+Every notebook starts with::
+
+    import osteo_teach as ot
+    course = ot.start()
+
+which loads and checks every file in ``data/`` once, applies the classroom
+figure style, and prints a one-line summary (or stops with a clear message
+naming the broken file, record and field).
+
+For education only; not medical advice.
+"""
+
+from __future__ import annotations
+
+from .data import CourseData, DataError, count_cited, load
+
+__all__ = ["CourseData", "DataError", "count_cited", "load", "start", "DISCLAIMER", "__version__"]
+
+__version__ = "0.1.0"
+
+#: The note every notebook carries.
+DISCLAIMER = (
+    "For education only, not medical advice. Decisions about treatment belong to "
+    "patients and their clinicians."
+)
+
+
+def start(style: str = "classroom", data_dir: str | None = None) -> CourseData:
+    """Load and check the course data, apply a figure style, print a summary.
+
+    ``style="projector"`` gives large fonts and thick lines for presenting.
+    """
+    from .style import use_style
+
+    try:
+        data = load(data_dir)
+    except DataError as exc:
+        # Stop here, with the loader's message, rather than deep inside the package.
+        raise exc.with_traceback(None) from None
+    use_style(style)  # type: ignore[arg-type]
+    counts = count_cited(data)
+    references = counts.pop("sources.yaml")
+    print(
+        f"osteo-teach {__version__}: data checked - {sum(counts.values())} cited statements "
+        f"in {len(counts)} files, {references} references. Figure style: {style}."
+    )
+    print(DISCLAIMER)
+    return data

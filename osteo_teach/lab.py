@@ -1,0 +1,56 @@
+"""Start JupyterLab the way the course expects: local only, with a token.
+
+One function builds the command line, so the README's ``make lab`` and the
+browser tests start exactly the same server.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["START_NOTEBOOK", "lab_argv", "main"]
+
+#: The notebook the lab command opens first (relative to the repository).
+START_NOTEBOOK = "notebooks/00_start_here.ipynb"
+
+
+def lab_argv(
+    root: str | os.PathLike[str],
+    *,
+    port: int | None = None,
+    token: str | None = None,
+    open_browser: bool = True,
+) -> list[str]:
+    """The ``jupyter lab`` command line: 127.0.0.1 only, token auth, no news or update checks."""
+    argv = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.root_dir={Path(root).resolve()}",
+        f"--LabApp.default_url=/lab/tree/{START_NOTEBOOK}",
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
+    if port is not None:
+        argv.append(f"--ServerApp.port={port}")
+    if token is not None:
+        argv.append(f"--IdentityProvider.token={token}")
+    if not open_browser:
+        argv.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        argv.append("--allow-root")  # containers and CI run as root
+    return argv
+
+
+def main() -> None:
+    """``python -m osteo_teach.lab``: serve the repository and open the start notebook."""
+    root = Path(__file__).resolve().parent.parent
+    argv = lab_argv(root, open_browser="--no-browser" not in sys.argv[1:])
+    os.execv(argv[0], argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Shared figure plumbing: make a figure, render it to PNG, show it with a summary.
+
+Figures are built on :class:`matplotlib.figure.Figure` directly (not pyplot), so
+that no global state leaks between cells and widgets can redraw one figure in
+place. Every figure in the course is shown with :func:`show_figure`, which prints
+a one-sentence text summary under it (for screen readers and handouts).
+
+Taught in: every notebook that draws (01-05).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+__all__ = ["SummarisedFigure", "new_figure", "render_png", "show_figure", "is_blank_png"]
+
+
+@dataclass(frozen=True)
+class SummarisedFigure:
+    """A figure plus the sentence that says what it shows."""
+
+    figure: Figure
+    summary: str
+
+    def _ipython_display_(self) -> None:
+        show_figure(self)
+
+
+def new_figure(width: float | None = None, height: float | None = None) -> Figure:
+    """A figure of the current style's size (or the size given), with an Agg canvas."""
+    import matplotlib as mpl
+
+    default_w, default_h = mpl.rcParams["figure.figsize"]
+    figure = Figure(figsize=(width or default_w, height or default_h))
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def render_png(figure: Figure) -> bytes:
+    """The figure as PNG bytes (what notebooks, widgets and tests show and check)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", facecolor="white")
+    return buffer.getvalue()
+
+
+def show_figure(item: SummarisedFigure) -> None:
+    """Display the figure as a PNG and print its text summary beneath it."""
+    from IPython.display import Image, display
+
+    display(Image(data=render_png(item.figure), format="png"))
+    print(f"Figure summary: {item.summary}")
+
+
+def is_blank_png(png: bytes) -> bool:
+    """True if the PNG has a single colour (used by tests to catch empty figures)."""
+    import matplotlib.image as mpimg
+
+    pixels = mpimg.imread(io.BytesIO(png), format="png")
+    return bool((pixels == pixels[0, 0]).all())

@@ -1,0 +1,278 @@
+"""Typed records for every file in ``data/``: one pydantic model per file.
+
+Why pydantic: it gives each validation problem a location (record, field) and a
+reason, which :mod:`osteo_teach.data` turns into one clear message for the person
+editing the YAML file. The models forbid unknown fields (a typo in a field name
+must not silently drop a value) and are strict about types (``"six"`` is not a
+number of weeks).
+
+Cross-references (a source key, a procedure id) are checked while validating:
+:mod:`osteo_teach.data` passes the ids already loaded as the validation context,
+so files are loaded in the order of :data:`SCHEMAS` (a file may only refer to
+files listed before it).
+
+Taught in: ``notebooks/00_start_here.ipynb`` (how the data are organised).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+__all__ = [
+    "Record",
+    "Source",
+    "Aspect",
+    "SourcedText",
+    "Procedure",
+    "Comparison",
+    "WeekRange",
+    "HealingPhase",
+    "FractureSite",
+    "Immobilisation",
+    "KeyFact",
+    "SCHEMAS",
+]
+
+#: Human names of the tables, used in error messages ("unknown source key").
+TABLE_NOUNS = {
+    "sources": "source key",
+    "aspects": "aspect id",
+    "procedures": "procedure id",
+    "comparisons": "comparison id",
+    "healing_phases": "healing phase id",
+    "fracture_sites": "fracture site",
+    "key_facts": "key fact id",
+}
+
+ID_PATTERN = r"^[a-z0-9_]+$"
+
+
+def _reference_to(table: str):
+    """An AfterValidator checking that a value is an id already loaded in ``table``."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        context = info.context or {}
+        known = context.get(table)
+        noun = TABLE_NOUNS.get(table, f"{table} id")
+        rejected = context.get(f"{table}:rejected", {})
+        if value in rejected:
+            raise PydanticCustomError(
+                "rejected_reference",
+                "{noun} '{value}' cannot be cited: {reason}",
+                {"noun": noun, "value": value, "reason": rejected[value]},
+            )
+        if known is not None and value not in known:
+            raise PydanticCustomError(
+                "unknown_reference",
+                "unknown {noun} '{value}': expected one of the ids in data/{table}.yaml",
+                {"noun": noun, "value": value, "table": table},
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+SourceKey = Annotated[str, _reference_to("sources")]
+AspectId = Annotated[str, _reference_to("aspects")]
+ProcedureId = Annotated[str, _reference_to("procedures")]
+#: A non-empty list of source keys: every medical statement needs at least one.
+Sources = Annotated[list[SourceKey], Field(min_length=1)]
+
+
+class Record(BaseModel):
+    """Base for every data record: strict types, no unknown fields, an ``id``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    id: Annotated[str, Field(pattern=ID_PATTERN)]
+
+
+class Source(Record):
+    """One entry of the bibliography (``data/sources.yaml``)."""
+
+    authors: str | None = None
+    title: str | None = None
+    venue: str
+    year: int | None = None
+    details: str | None = None
+    doi: str | None = None
+    pmid: int | None = None
+    pmcid: str | None = None
+    url: str | None = None
+    tier: Literal["P", "G", "R", "C", "L"]
+    verified: bool
+    secondary: bool
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _locatable(self) -> "Source":
+        if not (self.doi or self.pmid or self.pmcid or self.url or self.details):
+            raise PydanticCustomError(
+                "no_locator",
+                "a source needs at least one of doi, pmid, pmcid, url or details "
+                "(volume, pages, section) so readers can find it",
+            )
+        return self
+
+
+class Aspect(Record):
+    """A question a procedure comparison answers, e.g. "Is there an incision?"."""
+
+    label: str
+    question: str
+
+
+class SourcedText(BaseModel):
+    """A statement with the sources that support it.
+
+    ``illustrative: true`` marks a teaching simplification that no source states;
+    it then needs ``sources: []`` and a ``reason``, and is shown as illustrative.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    text: str
+    sources: list[SourceKey]
+    illustrative: bool = False
+    reason: str | None = None
+
+    @model_validator(mode="after")
+    def _cited_or_illustrative(self) -> "SourcedText":
+        if self.illustrative:
+            if not self.reason:
+                raise PydanticCustomError(
+                    "illustrative_reason",
+                    "an illustrative value needs a 'reason' saying why it is not sourced",
+                )
+        elif not self.sources:
+            raise PydanticCustomError(
+                "unsourced",
+                "a statement needs at least one source key (or illustrative: true with a reason)",
+            )
+        return self
+
+
+class Procedure(Record):
+    """A procedure with one sourced statement per comparison aspect."""
+
+    name: str
+    family: Literal["fracture_reduction", "vertebral_augmentation"]
+    summary: SourcedText
+    aspects: dict[AspectId, SourcedText]
+
+
+class Comparison(Record):
+    """A pair of procedures that the comparison widget sets side by side."""
+
+    title: str
+    procedures: Annotated[list[ProcedureId], Field(min_length=2, max_length=2)]
+    aspects: Annotated[list[AspectId], Field(min_length=1)]
+
+
+class WeekRange(BaseModel):
+    """A time window in weeks after the fracture, ``min <= max``, both >= 0."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    min: float
+    max: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "WeekRange":
+        if self.min < 0 or self.max < 0:
+            raise PydanticCustomError(
+                "negative_range",
+                "negative range ({min} to {max} weeks): weeks after a fracture cannot be negative",
+                {"min": f"{self.min:g}", "max": f"{self.max:g}"},
+            )
+        if self.min > self.max:
+            raise PydanticCustomError(
+                "inverted_range",
+                "inverted range: min ({min}) is greater than max ({max}); expected min <= max",
+                {"min": f"{self.min:g}", "max": f"{self.max:g}"},
+            )
+        return self
+
+
+class HealingPhase(Record):
+    """One phase of bone healing: when it starts and when it ends, in weeks.
+
+    Sources give fuzzy edges ("starts at 2 to 3 weeks, lasts until 4 to 8
+    weeks"), so both the start and the end are ranges. ``ends: null`` means the
+    phase has no fixed end (remodelling "can last up to several years").
+    """
+
+    name: str
+    order: int
+    starts: WeekRange
+    ends: WeekRange | None
+    description: SourcedText
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> "HealingPhase":
+        if self.ends is not None and self.ends.max < self.starts.min:
+            raise PydanticCustomError(
+                "inverted_range",
+                "inverted range: the phase ends (by week {end}) before it starts "
+                "(week {start}); expected ends >= starts",
+                {"end": f"{self.ends.max:g}", "start": f"{self.starts.min:g}"},
+            )
+        return self
+
+
+class Immobilisation(BaseModel):
+    """How long a site is typically held in a cast, splint, sling or brace."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    weeks: WeekRange
+    statement: SourcedText
+
+
+class FractureSite(Record):
+    """Typical healing time for one fracture site, as a range in weeks.
+
+    ``measure`` says what the range measures (time to union, to full weight
+    bearing...), because sources measure different things; ``central_weeks`` is a
+    reported mean, where a study gives one.
+    """
+
+    name: str
+    healing_weeks: WeekRange
+    central_weeks: float | None = None
+    qualifier: Literal["typical", "approximate", "study mean", "study range"]
+    measure: str
+    statement: SourcedText
+    immobilisation: Immobilisation | None = None
+
+
+class KeyFact(Record):
+    """A single cited statement, optionally with the number it contains."""
+
+    topic: str
+    statement: SourcedText
+    value: float | None = None
+    unit: str | None = None
+
+
+#: Every data file, in load order: ``data/<name>.yaml`` holds records of the model.
+#: A file may refer only to files listed above it.
+SCHEMAS: dict[str, type[Record]] = {
+    "sources": Source,
+    "aspects": Aspect,
+    "procedures": Procedure,
+    "comparisons": Comparison,
+    "healing_phases": HealingPhase,
+    "fracture_sites": FractureSite,
+    "key_facts": KeyFact,
+}

@@ -1,0 +1,92 @@
+"""Colour-blind-safe colours and classroom/projector figure styles.
+
+Accessibility is fixed once, here: every figure in the course takes its colours
+from the Okabe-Ito palette and its sizes from :func:`use_style`.
+
+Taught in: every notebook's first cell (``osteo_teach.start()`` applies the
+classroom style); instructors call ``use_style("projector")`` before presenting.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import matplotlib as mpl
+
+__all__ = ["OKABE_ITO", "PALETTE", "STYLES", "use_style", "current_style"]
+
+#: Okabe & Ito (2008) colour-universal-design palette.
+OKABE_ITO: dict[str, str] = {
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+    "black": "#000000",
+}
+
+#: Default colour cycle: strong colours first; yellow last (weak on white).
+PALETTE: list[str] = [
+    OKABE_ITO[name]
+    for name in ("blue", "orange", "bluish_green", "vermillion", "reddish_purple", "sky_blue", "black", "yellow")
+]
+
+StyleName = Literal["classroom", "projector"]
+
+#: Font sizes in points, and figure size in inches, per setting.
+STYLES: dict[str, dict[str, object]] = {
+    "classroom": {
+        "font.size": 13,
+        "axes.titlesize": 15,
+        "axes.labelsize": 13,
+        "xtick.labelsize": 12,
+        "ytick.labelsize": 12,
+        "legend.fontsize": 12,
+        "lines.linewidth": 2.0,
+        "figure.figsize": (10.0, 5.0),
+        "figure.dpi": 100,
+    },
+    "projector": {
+        "font.size": 18,
+        "axes.titlesize": 21,
+        "axes.labelsize": 18,
+        "xtick.labelsize": 16,
+        "ytick.labelsize": 16,
+        "legend.fontsize": 16,
+        "lines.linewidth": 3.0,
+        "figure.figsize": (12.0, 6.5),
+        "figure.dpi": 100,
+    },
+}
+
+_current: list[str] = ["classroom"]
+
+
+def use_style(name: StyleName = "classroom") -> None:
+    """Apply a named style to every figure drawn afterwards.
+
+    ``"classroom"`` suits a laptop screen; ``"projector"`` makes fonts and lines
+    large enough to read from the back of a lecture room.
+    """
+    if name not in STYLES:
+        raise ValueError(f"unknown style '{name}': expected one of {', '.join(STYLES)}")
+    mpl.rcParams.update(STYLES[name])
+    mpl.rcParams.update(
+        {
+            "axes.prop_cycle": mpl.cycler(color=PALETTE),
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "savefig.bbox": "tight",
+            "font.family": "DejaVu Sans",
+        }
+    )
+    _current[0] = name
+
+
+def current_style() -> str:
+    """The name of the style last applied."""
+    return _current[0]

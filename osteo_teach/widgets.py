@@ -1,0 +1,149 @@
+"""Interactive pieces shared by several notebooks.
+
+- :class:`FigurePanel`: one matplotlib figure redrawn in place, shown through an
+  ``ipywidgets.Output`` as a PNG, with its text summary underneath. Topic widgets
+  (timeline explorer, procedure stepper) build on it.
+- :class:`ComparisonExplorer`: two dropdowns (which pair, which aspect) and a
+  side-by-side table of the two procedures with their sources.
+
+Widgets expose what they show (``.text``, ``.png``, ``.summary``), so a plain
+pytest can set a dropdown's value and assert what changed, without a browser.
+
+Taught in: ``02_fracture_reduction.ipynb`` and ``04_vertebral_augmentation.ipynb``
+(comparison); ``03`` and ``04`` (figure panels).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+
+import ipywidgets as widgets
+from IPython.display import Image
+from matplotlib.figure import Figure
+
+from .compare import ALL_ASPECTS, comparison_html, comparison_text
+from .data import CourseData, load
+from .plots import new_figure, render_png
+
+__all__ = ["FigurePanel", "ComparisonExplorer", "error_html", "dropdown"]
+
+#: Dropdown description style readable on a projector.
+_DESCRIPTION_STYLE = {"description_width": "initial"}
+
+
+def dropdown(description: str, options: list[tuple[str, str]], value: str) -> widgets.Dropdown:
+    """A dropdown with the course's layout (wide enough for long labels)."""
+    return widgets.Dropdown(
+        description=description,
+        options=options,
+        value=value,
+        style=_DESCRIPTION_STYLE,
+        layout=widgets.Layout(width="max-content", min_width="22em"),
+    )
+
+
+def error_html(message: str) -> str:
+    """A clearly visible message for an unexpected choice (instead of a traceback)."""
+    return (
+        '<div class="ot-error" role="alert" style="border-left:6px solid #D55E00;'
+        f'padding:0.5em 1em;font-size:1.05em"><strong>Cannot show this:</strong> '
+        f"{html.escape(message)}</div>"
+    )
+
+
+class FigurePanel:
+    """One figure, redrawn in place, shown in an Output widget with a summary.
+
+    ``redraw(draw)`` clears the same :class:`~matplotlib.figure.Figure`, calls
+    ``draw(figure)`` (which returns the one-sentence summary), renders a PNG and
+    replaces the Output's content. The figure object is created once.
+    """
+
+    def __init__(self, width: float | None = None, height: float | None = None) -> None:
+        self.figure: Figure = new_figure(width, height)
+        self.output = widgets.Output()
+        self.caption = widgets.HTML()
+        self.png: bytes = b""
+        self.summary: str = ""
+        self.error: str | None = None
+        self.widget = widgets.VBox([self.output, self.caption])
+
+    def redraw(self, draw: Callable[[Figure], str]) -> None:
+        """Draw into the existing figure and show the result."""
+        self.figure.clear()
+        self.summary = draw(self.figure)
+        self.error = None
+        self.png = render_png(self.figure)
+        self.output.outputs = ()
+        self.output.append_display_data(Image(data=self.png, format="png"))
+        self.caption.value = f"<p><strong>Figure summary:</strong> {html.escape(self.summary)}</p>"
+
+    def show_error(self, message: str) -> None:
+        """Replace the figure with a clear message."""
+        self.error = message
+        self.summary = ""
+        self.png = b""
+        self.output.outputs = ()
+        self.caption.value = error_html(message)
+
+
+class ComparisonExplorer(widgets.VBox):
+    """Choose a pair of procedures and an aspect; see both side by side, with sources."""
+
+    def __init__(
+        self,
+        comparison_id: str = "fracture_reduction",
+        aspect_id: str = ALL_ASPECTS,
+        data: CourseData | None = None,
+    ) -> None:
+        self._data = data or load()
+        comparisons = self._data.table("comparisons")
+        if comparison_id not in comparisons:
+            comparison_id = next(iter(comparisons))
+        self.pair_dropdown = dropdown(
+            "Compare:", [(c.title, c.id) for c in comparisons.values()], comparison_id  # type: ignore[attr-defined]
+        )
+        self.aspect_dropdown = dropdown("Aspect:", self._aspect_options(comparison_id), ALL_ASPECTS)
+        self.table = widgets.HTML()
+        self.text = ""
+        self.error: str | None = None
+        self._updating = False
+        self.pair_dropdown.observe(self._on_pair, names="value")
+        self.aspect_dropdown.observe(self._on_aspect, names="value")
+        super().__init__(
+            [widgets.HBox([self.pair_dropdown, self.aspect_dropdown]), self.table],
+            layout=widgets.Layout(width="100%"),
+        )
+        self.show(comparison_id, aspect_id)
+
+    def _aspect_options(self, comparison_id: str) -> list[tuple[str, str]]:
+        comparison = self._data.get("comparisons", comparison_id)
+        aspects = self._data.table("aspects")
+        return [("All aspects", ALL_ASPECTS)] + [
+            (aspects[aid].label, aid) for aid in comparison.aspects  # type: ignore[attr-defined]
+        ]
+
+    def _on_pair(self, change: dict) -> None:
+        self._updating = True
+        try:
+            self.aspect_dropdown.options = self._aspect_options(change["new"])
+            self.aspect_dropdown.value = ALL_ASPECTS
+        finally:
+            self._updating = False
+        self.show(change["new"], ALL_ASPECTS)
+
+    def _on_aspect(self, change: dict) -> None:
+        if not self._updating:
+            self.show(self.pair_dropdown.value, change["new"])
+
+    def show(self, comparison_id: str, aspect_id: str = ALL_ASPECTS) -> None:
+        """Show one comparison and aspect; an unknown id shows a message, not a traceback."""
+        try:
+            self.table.value = comparison_html(comparison_id, aspect_id, self._data)
+            self.text = comparison_text(comparison_id, aspect_id, self._data)
+            self.error = None
+        except KeyError as exc:
+            self.error = str(exc.args[0])
+            self.text = ""
+            self.table.value = error_html(self.error)

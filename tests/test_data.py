@@ -1,0 +1,178 @@
+"""The data loader: good data loads with every reference resolved; bad data
+gives one clear error naming the file, the line, the record and the field."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import osteo_teach
+from osteo_teach.data import DataError, load
+from osteo_teach.records import SCHEMAS, SourcedText
+
+from .conftest import BROKEN, DATA
+
+
+def test_every_data_file_loads_and_every_table_has_records():
+    data = load()
+    assert set(data.tables) == set(SCHEMAS)
+    for name, records in data.tables.items():
+        assert records, f"data/{name}.yaml has no records"
+
+
+def test_load_is_cached_per_folder():
+    assert load() is load()
+    assert load(DATA) is load()
+
+
+def test_every_source_key_resolves_to_a_full_reference():
+    data = load()
+    for key in data.table("sources"):
+        reference = data.cite(key)
+        assert reference.startswith(f"[{key}]")
+        assert "tier" in reference
+
+
+def _statements(value):
+    from pydantic import BaseModel
+
+    if isinstance(value, SourcedText):
+        yield value
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _statements(getattr(value, name))
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _statements(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _statements(item)
+
+
+def test_every_statement_is_cited_by_verified_sources_or_marked_illustrative():
+    data = load()
+    sources = data.table("sources")
+    count = 0
+    for records in data.tables.values():
+        for statement in _statements(list(records.values())):
+            count += 1
+            if statement.illustrative:
+                assert statement.reason
+                continue
+            assert statement.sources
+            for key in statement.sources:
+                assert sources[key].verified, key
+    assert count > 40
+
+
+def test_the_anchor_facts_of_the_article_are_in_the_data():
+    data = load()
+    fact = data.get("key_facts", "most_bones_heal_in_6_weeks")
+    assert fact.value == 6 and fact.unit == "weeks"
+    assert "health_library_article" in fact.statement.sources
+    assert set(data.table("procedures")) == {
+        "open_reduction",
+        "closed_reduction",
+        "vertebroplasty",
+        "balloon_kyphoplasty",
+    }
+
+
+def test_unknown_id_names_the_known_ones():
+    with pytest.raises(KeyError, match="unknown procedure id 'arthroscopy': expected one of open_reduction"):
+        load().get("procedures", "arthroscopy")
+
+
+# Each broken fixture and the exact message an editor sees.
+BROKEN_CASES = {
+    "missing_field": "data/fracture_sites.yaml, line 10, record #2 (id 'hip'), field 'name': "
+    "missing required field",
+    "wrong_type": "data/fracture_sites.yaml, line 4, record #1 (id 'wrist'), field 'healing_weeks.min': "
+    "Input should be a valid number (got 'six')",
+    "inverted_range": "data/fracture_sites.yaml, line 4, record #1 (id 'wrist'), field 'healing_weeks': "
+    "inverted range: min (8) is greater than max (6); expected min <= max",
+    "negative_range": "data/healing_phases.yaml, line 5, record #1 (id 'inflammation'), field 'starts': "
+    "negative range (-1 to 0 weeks): weeks after a fracture cannot be negative",
+    "unknown_source": "data/key_facts.yaml, line 6, record #1 (id 'most_bones_heal_in_6_weeks'), "
+    "field 'statement.sources[1]': unknown source key 'made_up_2024': expected one of the ids in "
+    "data/sources.yaml",
+    "duplicate_id": "data/fracture_sites.yaml, line 10, record #2 (id 'wrist'), field 'id': duplicate id "
+    "'wrist': already used by the record on line 2; expected every id to be unique",
+    "syntax_error": "data/key_facts.yaml, line 7: YAML syntax error: expected ',' or ']', but got ':' "
+    "(while parsing a flow sequence, which started on line 6)",
+    "empty_file": "data/key_facts.yaml: file is empty: expected a list of records, each starting with "
+    "'- id:'",
+    "unknown_procedure": "data/comparisons.yaml, line 4, record #1 (id 'fracture_reduction'), field "
+    "'procedures[1]': unknown procedure id 'closed_reductoin': expected one of the ids in "
+    "data/procedures.yaml",
+    "unknown_field": "data/fracture_sites.yaml, line 5, record #1 (id 'wrist'), field 'healing_wekes': "
+    "unknown field: expected only these fields: id, name, healing_weeks, central_weeks, qualifier, "
+    "measure, statement, immobilisation",
+    "duplicate_key": "data/fracture_sites.yaml, line 7: YAML syntax error: duplicate key 'healing_weeks' "
+    "(first given on line 4); expected each field once per record",
+    "not_a_list": "data/key_facts.yaml, line 1: expected a list of records (each starting with '- id:'), "
+    "found a dict",
+}
+
+
+def test_every_broken_fixture_has_an_expected_message():
+    assert {p.name for p in BROKEN.iterdir()} == set(BROKEN_CASES)
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN_CASES))
+def test_broken_file_gives_one_clear_error(case, make_broken_data):
+    directory = make_broken_data(case)
+    with pytest.raises(DataError) as caught:
+        load(directory)
+    # Paths of copies are shown in full; show them relative to the copy for comparison.
+    message = str(caught.value).replace(str(directory), "data")
+    assert message == BROKEN_CASES[case]
+
+
+def test_start_stops_with_the_loaders_message_not_a_deep_traceback(make_broken_data):
+    directory = make_broken_data("inverted_range")
+    with pytest.raises(DataError, match="inverted range") as caught:
+        osteo_teach.start(data_dir=str(directory))
+    frames = []
+    tb = caught.value.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame.f_code.co_name)
+        tb = tb.tb_next
+    assert frames[-1] == "start", frames
+
+
+def test_citing_an_unverified_source_is_refused(tmp_path):
+    target = tmp_path / "data"
+    shutil.copytree(DATA, target)
+    sources = target / "sources.yaml"
+    text = sources.read_text(encoding="utf-8")
+    marker = "- id: health_library_article\n"
+    start = text.index(marker)
+    flag = text.index("verified: true", start)
+    sources.write_text(text[:flag] + "verified: false" + text[flag + len("verified: true"):], encoding="utf-8")
+    with pytest.raises(DataError, match=r"source key 'health_library_article' cannot be cited: it is marked "
+                       r"'verified: false'"):
+        load(target)
+
+
+def test_missing_file_is_named(tmp_path):
+    target = tmp_path / "data"
+    shutil.copytree(DATA, target)
+    (target / "aspects.yaml").unlink()
+    with pytest.raises(DataError, match=r"aspects\.yaml: file not found"):
+        load(target)
+
+
+def test_environment_variable_points_at_another_folder(make_broken_data, monkeypatch):
+    directory = make_broken_data("empty_file")
+    monkeypatch.setenv(osteo_teach.data.DATA_ENV_VAR, str(directory))
+    with pytest.raises(DataError, match="file is empty"):
+        load()
+
+
+def test_data_files_are_not_changed_by_loading():
+    before = {p: p.read_bytes() for p in Path(DATA).iterdir()}
+    osteo_teach.data._load_uncached(DATA.resolve())
+    assert before == {p: p.read_bytes() for p in Path(DATA).iterdir()}
