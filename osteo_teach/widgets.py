@@ -67,11 +67,14 @@ class FigurePanel:
         self.png: bytes = b""
         self.summary: str = ""
         self.error: str | None = None
+        #: The draw function last used; benchmarks replay it on a fresh figure.
+        self.last_draw: Callable[[Figure], str] | None = None
         self.widget = widgets.VBox([self.output, self.caption])
 
     def redraw(self, draw: Callable[[Figure], str]) -> None:
         """Draw into the existing figure and show the result."""
         self.figure.clear()
+        self.last_draw = draw
         self.summary = draw(self.figure)
         self.error = None
         self.png = render_png(self.figure)

@@ -68,3 +68,24 @@ def test_an_unexpected_value_shows_a_message_not_a_traceback():
     assert "Cannot show this" in explorer.table.value
     explorer.show("hip_replacement_vs_nail")
     assert explorer.error.startswith("unknown comparison id 'hip_replacement_vs_nail': expected one of")
+
+
+def test_figure_panel_redraws_the_same_figure_and_shows_a_message_on_error():
+    from osteo_teach.plots import is_blank_png
+    from osteo_teach.widgets import FigurePanel
+
+    panel = FigurePanel(4, 3)
+    figure = panel.figure
+
+    def draw(fig):
+        ax = fig.add_subplot()
+        ax.plot([0, 1], [0, 1])
+        ax.set_title("test")
+        return "A rising line."
+
+    panel.redraw(draw)
+    assert panel.figure is figure and panel.png and not is_blank_png(panel.png)
+    assert panel.summary == "A rising line." and "A rising line." in panel.caption.value
+    assert len(panel.output.outputs) == 1
+    panel.show_error("unknown fracture site 'knee'")
+    assert panel.png == b"" and panel.output.outputs == () and "knee" in panel.caption.value
