@@ -40,6 +40,7 @@ __all__ = [
     "FractureSite",
     "Immobilisation",
     "KeyFact",
+    "QuizQuestion",
     "SCHEMAS",
 ]
 
@@ -52,6 +53,7 @@ TABLE_NOUNS = {
     "healing_phases": "healing phase id",
     "fracture_sites": "fracture site",
     "key_facts": "key fact id",
+    "quiz": "quiz question id",
 }
 
 ID_PATTERN = r"^[a-z0-9_]+$"
@@ -265,6 +267,40 @@ class KeyFact(Record):
     unit: str | None = None
 
 
+def _one_of_the_options(value: str, info: ValidationInfo) -> str:
+    """A quiz answer must be one of the question's options, word for word."""
+    options = info.data.get("options") or []
+    if value not in options:
+        raise PydanticCustomError(
+            "answer_not_an_option",
+            "the answer '{value}' is not one of the options; expected one of them, word for word",
+            {"value": value},
+        )
+    return value
+
+
+class QuizQuestion(Record):
+    """One multiple-choice question of the self-check quiz (``data/quiz.yaml``).
+
+    ``notebook`` names the lesson whose objectives the question checks;
+    ``explanation`` is the sourced statement shown after an answer.
+
+    Taught in: ``notebooks/06_self_check.ipynb``.
+    """
+
+    notebook: Annotated[str, Field(pattern=r"^0[0-6]_[a-z0-9_]+$")]
+    question: str
+    options: Annotated[list[str], Field(min_length=2)]
+    answer: Annotated[str, AfterValidator(_one_of_the_options)]
+    explanation: SourcedText
+
+    @model_validator(mode="after")
+    def _distinct_options(self) -> "QuizQuestion":
+        if len(set(self.options)) != len(self.options):
+            raise PydanticCustomError("duplicate_option", "the options must all differ")
+        return self
+
+
 #: Every data file, in load order: ``data/<name>.yaml`` holds records of the model.
 #: A file may refer only to files listed above it.
 SCHEMAS: dict[str, type[Record]] = {
@@ -275,4 +311,5 @@ SCHEMAS: dict[str, type[Record]] = {
     "healing_phases": HealingPhase,
     "fracture_sites": FractureSite,
     "key_facts": KeyFact,
+    "quiz": QuizQuestion,
 }

@@ -1,0 +1,204 @@
+"""The self-check quiz: multiple-choice questions from ``data/quiz.yaml`` as widgets.
+
+Each question is a card with radio buttons. Choosing an option gives immediate
+feedback (right or not, the correct answer, an explanation and its sources), and
+a running score counts the questions answered right at the *first* try, so a
+student can still explore the other options after reading an explanation.
+
+Everything shown is exposed (``card.correct``, ``card.feedback_text``,
+``quiz.score``, ``quiz.score_text``), and ``card.choose(option)`` answers a
+question, so plain pytest can play the quiz without a browser.
+
+Taught in: ``notebooks/06_self_check.ipynb``.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+
+import ipywidgets as widgets
+
+from .data import CourseData, load
+from .records import QuizQuestion
+from .style import OKABE_ITO
+from .widgets import error_html
+
+__all__ = ["Quiz", "QuestionCard"]
+
+#: Colours for feedback (Okabe-Ito); the words "Correct" / "Not quite" carry the
+#: meaning too, so colour is never the only cue.
+_RIGHT = OKABE_ITO["bluish_green"]
+_WRONG = OKABE_ITO["vermillion"]
+
+
+class QuestionCard(widgets.VBox):
+    """One question: radio buttons, then feedback once an option is chosen."""
+
+    def __init__(self, question: QuizQuestion, number: int, data: CourseData, on_answer=None) -> None:
+        self.question = question
+        self.number = number
+        self._data = data
+        self._on_answer = on_answer
+        #: ``None`` until answered; then whether the *current* choice is right.
+        self.correct: bool | None = None
+        #: Whether the first choice was right (``None`` until answered); the score counts this.
+        self.first_try: bool | None = None
+        self.feedback_text = ""
+        self.prompt = widgets.HTML(
+            f'<p style="font-size:1.1em;margin:0.2em 0"><strong>Q{number}.</strong> '
+            f"{html.escape(question.question)}</p>"
+        )
+        self.choices = widgets.RadioButtons(
+            options=list(question.options),
+            value=None,
+            layout=widgets.Layout(width="100%"),
+        )
+        self.feedback = widgets.HTML()
+        self.choices.observe(self._on_choice, names="value")
+        super().__init__(
+            [self.prompt, self.choices, self.feedback],
+            layout=widgets.Layout(
+                border="1px solid #bbbbbb", padding="0.3em 0.8em", margin="0.4em 0", width="100%"
+            ),
+        )
+
+    def choose(self, option: str) -> None:
+        """Answer the question as a student would (selects ``option``)."""
+        if option not in self.question.options:
+            raise ValueError(f"'{option}' is not an option of question {self.question.id}")
+        self.choices.value = option
+
+    def reset(self) -> None:
+        """Forget the answer (used by "Start again")."""
+        self.choices.unobserve(self._on_choice, names="value")
+        self.choices.value = None
+        self.choices.observe(self._on_choice, names="value")
+        self.correct = None
+        self.first_try = None
+        self.feedback_text = ""
+        self.feedback.value = ""
+
+    def _on_choice(self, change: dict) -> None:
+        chosen = change["new"]
+        if chosen is None:
+            return
+        self.correct = chosen == self.question.answer
+        if self.first_try is None:
+            self.first_try = self.correct
+        explanation = self.question.explanation
+        keys = ", ".join(explanation.sources)
+        if self.correct:
+            verdict = "Correct."
+        else:
+            verdict = f"Not quite. The answer is: {self.question.answer}"
+        self.feedback_text = f"{verdict} {explanation.text} Sources: [{keys}]"
+        references = "".join(
+            f"<li>{html.escape(ref)}</li>" for ref in self._data.references(explanation.sources)
+        )
+        colour = _RIGHT if self.correct else _WRONG
+        self.feedback.value = (
+            f'<div role="status" aria-live="polite" style="border-left:6px solid {colour};'
+            f'padding:0.3em 0.8em;margin:0.3em 0">'
+            f"<p><strong>{html.escape(verdict)}</strong></p>"
+            f"<p>{html.escape(explanation.text)}</p>"
+            f'<details><summary>Sources: [{html.escape(keys)}]</summary><ul style="font-size:0.9em">'
+            f"{references}</ul></details></div>"
+        )
+        if self._on_answer is not None:
+            self._on_answer()
+
+
+class Quiz:
+    """All quiz questions, grouped by notebook, with one running score.
+
+    ``quiz.section("02_fracture_reduction")`` is a widget with that lesson's
+    questions and the score; ``quiz.scoreboard`` shows the score alone.
+    """
+
+    def __init__(self, data: CourseData | None = None, notebooks: Iterable[str] | None = None) -> None:
+        self._data = data or load()
+        wanted = set(notebooks) if notebooks is not None else None
+        questions = [
+            q
+            for q in self._data.table("quiz").values()
+            if wanted is None or q.notebook in wanted  # type: ignore[attr-defined]
+        ]
+        self.cards: list[QuestionCard] = [
+            QuestionCard(q, n, self._data, on_answer=self._update)  # type: ignore[arg-type]
+            for n, q in enumerate(questions, start=1)
+        ]
+        self.score_label = widgets.HTML()
+        self.restart_button = widgets.Button(description="Start again", tooltip="Clear every answer")
+        self.restart_button.on_click(lambda _button: self.reset())
+        self.scoreboard = widgets.HBox(
+            [self.score_label, self.restart_button],
+            layout=widgets.Layout(align_items="center", margin="0.5em 0"),
+        )
+        self._update()
+
+    # ---- what is shown -------------------------------------------------
+    @property
+    def total(self) -> int:
+        return len(self.cards)
+
+    @property
+    def answered(self) -> int:
+        return sum(card.first_try is not None for card in self.cards)
+
+    @property
+    def score(self) -> int:
+        """Questions answered right at the first try."""
+        return sum(bool(card.first_try) for card in self.cards)
+
+    @property
+    def score_text(self) -> str:
+        return (
+            f"Score: {self.score} right at the first try, "
+            f"{self.answered} of {self.total} questions answered."
+        )
+
+    def card(self, question_id: str) -> QuestionCard:
+        """The card of one question, by its id in ``data/quiz.yaml``."""
+        for card in self.cards:
+            if card.question.id == question_id:
+                return card
+        raise KeyError(f"unknown quiz question '{question_id}'")
+
+    def notebooks(self) -> list[str]:
+        """The lessons the questions cover, in order of first appearance."""
+        return list(dict.fromkeys(card.question.notebook for card in self.cards))
+
+    def overview(self) -> str:
+        """How many questions check each notebook, as text."""
+        lines = [f"{self.total} questions:"]
+        for notebook in self.notebooks():
+            count = sum(card.question.notebook == notebook for card in self.cards)
+            lines.append(f"  {notebook}: {count}")
+        return "\n".join(lines)
+
+    def section(self, notebook: str) -> widgets.VBox:
+        """The questions about one notebook, followed by the running score."""
+        cards = [card for card in self.cards if card.question.notebook == notebook]
+        if not cards:
+            known = ", ".join(self.notebooks())
+            return widgets.VBox(
+                [widgets.HTML(error_html(f"no quiz questions for '{notebook}'; expected one of: {known}"))]
+            )
+        return widgets.VBox([*cards, self.scoreboard], layout=widgets.Layout(width="100%"))
+
+    def widget(self) -> widgets.VBox:
+        """Every question, then the score."""
+        return widgets.VBox([*self.cards, self.scoreboard], layout=widgets.Layout(width="100%"))
+
+    def reset(self) -> None:
+        """Clear every answer and the score."""
+        for card in self.cards:
+            card.reset()
+        self._update()
+
+    def _update(self) -> None:
+        self.score_label.value = (
+            f'<p role="status" aria-live="polite" style="font-size:1.15em;margin:0 1em 0 0">'
+            f"<strong>{html.escape(self.score_text)}</strong></p>"
+        )
