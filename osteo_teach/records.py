@@ -41,6 +41,12 @@ __all__ = [
     "Immobilisation",
     "KeyFact",
     "QuizQuestion",
+    "ProcedureStep",
+    "Trial",
+    "TrialNumber",
+    "PainDifference",
+    "Guideline",
+    "GuidelineCriterion",
     "SCHEMAS",
 ]
 
@@ -54,6 +60,10 @@ TABLE_NOUNS = {
     "fracture_sites": "fracture site",
     "key_facts": "key fact id",
     "quiz": "quiz question id",
+    "procedure_steps": "procedure step id",
+    "trials": "trial id",
+    "vertos4_pain": "VERTOS IV time point",
+    "guidelines": "guideline id",
 }
 
 ID_PATTERN = r"^[a-z0-9_]+$"
@@ -301,6 +311,125 @@ class QuizQuestion(Record):
         return self
 
 
+class ProcedureStep(Record):
+    """One step of a vertebral augmentation procedure, for the procedure stepper.
+
+    ``description`` is the sourced statement. The drawing fields (``instrument``,
+    ``balloon``, ``height``, ``cavity``, ``cement``) only tell the schematic what to
+    draw; the schematic is labelled illustrative (not to scale, not measured).
+
+    Taught in: ``notebooks/04_vertebral_augmentation.ipynb``.
+    """
+
+    procedure: ProcedureId
+    order: int
+    title: str
+    description: SourcedText
+    instrument: Literal["none", "needle", "drill", "cannula"] = "none"
+    balloon: Literal["none", "deflated", "inflated"] = "none"
+    height: Literal["collapsed", "restored"] = "collapsed"
+    cavity: bool = False
+    cement: Literal["none", "filling", "set"] = "none"
+
+
+class TrialNumber(BaseModel):
+    """One reported result of a trial, intervention vs control, with its sources."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    id: Annotated[str, Field(pattern=ID_PATTERN)]
+    measure: str
+    intervention: float
+    control: float
+    unit: str
+    note: str | None = None
+    sources: Sources
+
+
+class Trial(Record):
+    """A key vertebral augmentation trial: design, size, control, blinding, funding, result.
+
+    Optional statements (``blinding``, ``funding``) are ``null`` when no verified
+    source gives them; the trial table then says "not in verified sources".
+
+    Taught in: ``notebooks/05_evidence.ipynb``.
+    """
+
+    name: str
+    year: int
+    intervention: str
+    control_kind: Literal["sham", "usual care", "other procedure", "no control"]
+    design: SourcedText
+    participants: int
+    participants_counted: str
+    control: SourcedText
+    blinding: SourcedText | None = None
+    funding: SourcedText | None = None
+    main_result: SourcedText
+    numbers: list[TrialNumber] = []
+    note: str | None = None
+
+
+class PainDifference(Record):
+    """VERTOS IV: between-group difference in VAS pain at one follow-up time point.
+
+    ``ci_low``/``ci_high`` are given only where a verified source reports the
+    95% confidence interval; the plot draws an interval only for those.
+
+    Taught in: ``notebooks/05_evidence.ipynb``.
+    """
+
+    label: str
+    order: int
+    difference: float
+    ci_low: float | None = None
+    ci_high: float | None = None
+    statement: SourcedText
+
+    @model_validator(mode="after")
+    def _interval(self) -> "PainDifference":
+        if (self.ci_low is None) != (self.ci_high is None):
+            raise PydanticCustomError(
+                "half_interval", "give both ci_low and ci_high, or neither"
+            )
+        if self.ci_low is not None and not (self.ci_low <= self.difference <= self.ci_high):
+            raise PydanticCustomError(
+                "inverted_range",
+                "the difference ({d}) must lie inside its interval ({lo} to {hi})",
+                {"d": f"{self.difference:g}", "lo": f"{self.ci_low:g}", "hi": f"{self.ci_high:g}"},
+            )
+        return self
+
+
+class GuidelineCriterion(BaseModel):
+    """One separately checkable condition of a guideline recommendation."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    id: Annotated[str, Field(pattern=ID_PATTERN)]
+    label: str
+    wording: SourcedText
+    note: SourcedText | None = None
+    draft_weeks: float | None = None
+
+
+class Guideline(Record):
+    """A guideline or review's position on vertebroplasty and kyphoplasty.
+
+    Taught in: ``notebooks/05_evidence.ipynb`` (guideline widget).
+    """
+
+    name: str
+    body: str
+    year: int
+    kind: str
+    vertebroplasty: SourcedText
+    kyphoplasty: SourcedText
+    basis: SourcedText
+    strength: SourcedText | None = None
+    criteria: list[GuidelineCriterion] = []
+
+
 #: Every data file, in load order: ``data/<name>.yaml`` holds records of the model.
 #: A file may refer only to files listed above it.
 SCHEMAS: dict[str, type[Record]] = {
@@ -312,4 +441,8 @@ SCHEMAS: dict[str, type[Record]] = {
     "fracture_sites": FractureSite,
     "key_facts": KeyFact,
     "quiz": QuizQuestion,
+    "procedure_steps": ProcedureStep,
+    "trials": Trial,
+    "vertos4_pain": PainDifference,
+    "guidelines": Guideline,
 }

@@ -1,0 +1,542 @@
+"""The evidence behind vertebroplasty and kyphoplasty: trials, VERTOS IV, guidelines.
+
+- :func:`trial_table_text` / :func:`trial_table_html`: the key trials from
+  ``data/trials.yaml`` (design, size, control, blinding, funding, main result);
+  a field no verified source gives reads "not in verified sources".
+- :func:`design_lesson_text`: the trials grouped by their control (sham, usual
+  care, another procedure, none), for the lesson on why they disagree.
+- :func:`vertos4_figure`: VERTOS IV's between-group pain differences against the
+  trial's -1.5-point clinically relevant line (95% CI only where sourced).
+- :class:`GuidelineExplorer`: four guidelines side by side, and a teaching case
+  checked against NICE TA279's criteria one by one (a lesson in reading
+  criteria, not advice).
+
+Taught in: ``notebooks/05_evidence.ipynb``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import textwrap
+from dataclasses import dataclass
+
+import ipywidgets as widgets
+from matplotlib.figure import Figure
+
+from .data import CourseData, load
+from .plots import SummarisedFigure, new_figure
+from .records import Guideline, GuidelineCriterion, PainDifference, SourcedText, Trial, TrialNumber
+from .style import OKABE_ITO
+from .widgets import dropdown, error_html
+
+__all__ = [
+    "NOT_VERIFIED",
+    "CONTROL_ORDER",
+    "trials",
+    "trial_number",
+    "trial_table_text",
+    "trial_table_html",
+    "trial_numbers_text",
+    "design_lesson_text",
+    "draw_vertos4",
+    "vertos4_figure",
+    "guidelines_text",
+    "guidelines_html",
+    "CASE_OPTIONS",
+    "CriterionResult",
+    "assess_case",
+    "GuidelineExplorer",
+]
+
+#: What a field says when no verified source gives it.
+NOT_VERIFIED = "not in verified sources"
+
+#: Order of control kinds, from the strongest protection against bias to none.
+CONTROL_ORDER = ("sham", "usual care", "other procedure", "no control")
+
+
+def _cited(statement: SourcedText | None) -> str:
+    if statement is None:
+        return NOT_VERIFIED
+    return f"{statement.text} [{', '.join(statement.sources)}]"
+
+
+def _short(statement: SourcedText | None) -> str:
+    """The first clause of a statement ("Open-label (patients ...)" -> "Open-label")."""
+    if statement is None:
+        return NOT_VERIFIED
+    return re.split(r"[:(.;]| - ", statement.text, maxsplit=1)[0].strip()
+
+
+def trials(data: CourseData | None = None) -> list[Trial]:
+    """The key trials, in file order."""
+    data = data or load()
+    return list(data.table("trials").values())  # type: ignore[arg-type]
+
+
+def trial_number(trial_id: str, number_id: str, data: CourseData | None = None) -> TrialNumber:
+    """One reported number of a trial (e.g. ``trial_number("vapour", "nrs_below_4_at_14d")``)."""
+    data = data or load()
+    trial: Trial = data.get("trials", trial_id)  # type: ignore[assignment]
+    for number in trial.numbers:
+        if number.id == number_id:
+            return number
+    raise KeyError(
+        f"unknown number '{number_id}' for trial '{trial_id}': expected one of "
+        f"{', '.join(n.id for n in trial.numbers) or '(none recorded)'}"
+    )
+
+
+def _control_label(trial: Trial) -> str:
+    return trial.control_kind if trial.control_kind != "other procedure" else f"other procedure ({_short(trial.control).lower()})"
+
+
+def _control_name(trial: Trial) -> str:
+    return trial.control_kind if trial.control_kind != "other procedure" else _short(trial.control).lower()
+
+
+def _title(trial: Trial) -> str:
+    return trial.name if str(trial.year) in trial.name else f"{trial.name} ({trial.year})"
+
+
+def trial_table_text(data: CourseData | None = None, width: int = 100) -> str:
+    """A one-line-per-trial overview, then each trial in full with its source keys."""
+    rows = trials(data)
+    header = ("Trial", "Year", "Treatment", "Control", "n", "Blinding", "Funding")
+    table = [header] + [
+        (
+            t.name,
+            str(t.year),
+            t.intervention,
+            _control_label(t),
+            str(t.participants),
+            _short(t.blinding),
+            _short(t.funding),
+        )
+        for t in rows
+    ]
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append("")
+    wrap = lambda label, text: textwrap.fill(  # noqa: E731
+        text, width=width, initial_indent=f"  {label}: ", subsequent_indent="    "
+    )
+    for t in rows:
+        lines.append(f"{_title(t)}: {t.intervention} vs {_control_name(t)}")
+        lines.append(wrap("Design", _cited(t.design)))
+        lines.append(wrap("Size", f"{t.participants} {t.participants_counted}"))
+        lines.append(wrap("Control", _cited(t.control)))
+        lines.append(wrap("Blinding", _cited(t.blinding)))
+        lines.append(wrap("Funding", _cited(t.funding)))
+        lines.append(wrap("Main result", _cited(t.main_result)))
+        if t.note:
+            lines.append(wrap("Note", t.note))
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _cell(statement: SourcedText | None) -> str:
+    if statement is None:
+        return f"<td class='ot-missing'><em>{NOT_VERIFIED}</em></td>"
+    return (
+        f"<td>{html.escape(statement.text)}<br><span class='ot-sources'>Sources: "
+        f"{html.escape(', '.join(statement.sources))}</span></td>"
+    )
+
+
+_TABLE_STYLE = (
+    "<style>.ot-trials td,.ot-trials th{border:1px solid #999;padding:5px;vertical-align:top;"
+    "text-align:left}.ot-sources{color:#444;font-size:0.85em}</style>"
+)
+
+
+def trial_table_html(data: CourseData | None = None) -> str:
+    """The trial table as HTML (one row per trial), every cell with its sources."""
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("Trial", "Design", "Size", "Control", "Blinding", "Funding", "Main result")
+    )
+    body = "".join(
+        f"<tr><th scope='row'>{html.escape(t.name)}<br>{t.year}<br><em>{html.escape(t.intervention)}"
+        f" vs {html.escape(t.control_kind)}</em></th>"
+        + _cell(t.design)
+        + f"<td>{t.participants} {html.escape(t.participants_counted)}</td>"
+        + _cell(t.control)
+        + _cell(t.blinding)
+        + _cell(t.funding)
+        + _cell(t.main_result)
+        + "</tr>"
+        for t in trials(data)
+    )
+    return (
+        _TABLE_STYLE
+        + "<table class='ot-trials' style='border-collapse:collapse;font-size:0.95em;line-height:1.35'>"
+        + f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
+def trial_numbers_text(data: CourseData | None = None) -> str:
+    """Every recorded number, treatment vs control, as reported (for the exercises)."""
+    lines = []
+    for t in trials(data):
+        for n in t.numbers:
+            note = f", {n.note}" if n.note else ""
+            lines.append(
+                f"{t.id}/{n.id}: {n.measure}: {n.intervention:g} ({t.intervention.lower()}) vs "
+                f"{n.control:g} ({_control_name(t)}) {n.unit}{note} [{', '.join(n.sources)}]"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def design_lesson_text(data: CourseData | None = None, width: int = 100) -> str:
+    """Trials grouped by control: what each kind of comparison can and cannot rule out."""
+    rows = trials(data)
+    lines = []
+    for kind in CONTROL_ORDER:
+        group = [t for t in rows if t.control_kind == kind]
+        if not group:
+            continue
+        lines.append(f"CONTROL: {kind.upper()}")
+        for t in group:
+            text = (
+                f"{t.name} ({t.intervention.lower()}, n={t.participants}; blinding: "
+                f"{_short(t.blinding).lower()}; funding: {_short(t.funding).lower()}): "
+                f"{t.main_result.text} [{', '.join(t.main_result.sources)}]"
+            )
+            lines.append(textwrap.fill(text, width=width, initial_indent="- ", subsequent_indent="  "))
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# --- VERTOS IV ---------------------------------------------------------------
+
+
+def draw_vertos4(figure: Figure, points: list[PainDifference], threshold: float, threshold_text: str) -> str:
+    """Draw VERTOS IV's between-group pain differences; return the summary sentence.
+
+    Pure: everything is built on ``figure`` from the arguments.
+    """
+    ax = figure.add_subplot()
+    points = sorted(points, key=lambda p: p.order)
+    xs = list(range(len(points)))
+    ys = [p.difference for p in points]
+    ax.axhspan(threshold - 10, threshold, color=OKABE_ITO["bluish_green"], alpha=0.12, linewidth=0)
+    ax.axhline(0, color=OKABE_ITO["black"], linewidth=1.2)
+    ax.axhline(threshold, color=OKABE_ITO["vermillion"], linestyle="--", linewidth=2.5,
+               label=f"clinically relevant difference ({threshold:g} points)")
+    ax.plot(xs, ys, color=OKABE_ITO["blue"], marker="o", markersize=9, linewidth=2,
+            label="between-group difference (point estimate)")
+    with_ci = [(x, p) for x, p in zip(xs, points) if p.ci_low is not None]
+    for x, p in with_ci:
+        ax.errorbar([x], [p.difference], yerr=[[p.difference - p.ci_low], [p.ci_high - p.difference]],  # type: ignore[operator]
+                    color=OKABE_ITO["blue"], capsize=8, linewidth=2.5,
+                    label="95% CI (only where a verified source reports it)")
+    for x, p in zip(xs, points):
+        right = p.ci_low is not None  # keep the label clear of the interval
+        ax.annotate(f"{p.difference:+.2f}", (x, p.difference), textcoords="offset points",
+                    xytext=(10, 6) if right else (0, 12), ha="left" if right else "center", fontsize="small")
+    ax.text(len(xs) - 1, threshold - 0.15, "more relief with vertebroplasty\n(beyond the relevant line)",
+            ha="right", va="top", fontsize="small")
+    ax.set_xticks(xs, [p.label for p in points])
+    ax.set_xlim(-0.5, len(xs) - 0.5)
+    low = min([threshold] + [p.ci_low for p in points if p.ci_low is not None] + ys)
+    high = max([0.0] + [p.ci_high for p in points if p.ci_high is not None] + ys)
+    ax.set_ylim(low - 0.8, high + 0.5)
+    ax.set_xlabel("Follow-up time after treatment")
+    ax.set_ylabel("Difference in VAS pain\n(points, vertebroplasty vs sham)")
+    ax.set_title("VERTOS IV: pain difference between vertebroplasty and sham", loc="left")
+    ax.legend(loc="upper left", fontsize="small", framealpha=0.9)
+    missing = [p.label for p in points if p.ci_low is None]
+    if missing:
+        note = f"No 95% CI drawn at {', '.join(missing)}:\nnot in verified sources. {threshold_text}"
+    else:
+        note = threshold_text
+    ax.text(0.01, 0.24, note, transform=ax.transAxes, fontsize="x-small", style="italic", ha="left", va="bottom")
+    closest = min(ys)
+    ci_part = "; ".join(
+        f"the 95% CI at {p.label} ({p.ci_low:g} to {p.ci_high:g}) includes 0"
+        if p.ci_low <= 0 <= p.ci_high else f"the 95% CI at {p.label} is {p.ci_low:g} to {p.ci_high:g}"  # type: ignore[operator]
+        for _, p in with_ci
+    )
+    return (
+        f"VERTOS IV: from {points[0].label} to {points[-1].label} the between-group pain difference "
+        f"ranged from {min(ys):+.2f} to {max(ys):+.2f} VAS points, never reaching the {threshold:g}-point "
+        f"clinically relevant line (closest: {closest:+.2f}); {ci_part or 'no 95% CI is in the verified sources'}."
+    )
+
+
+def vertos4_figure(data: CourseData | None = None) -> SummarisedFigure:
+    """VERTOS IV's pain differences over 12 months, as a figure with its summary."""
+    data = data or load()
+    points: list[PainDifference] = list(data.table("vertos4_pain").values())  # type: ignore[arg-type]
+    fact = data.get("key_facts", "vertos4_clinically_relevant_difference")
+    threshold = float(fact.value)  # type: ignore[attr-defined, arg-type]
+    sources = ", ".join(sorted({k for p in points for k in p.statement.sources} | set(fact.statement.sources)))  # type: ignore[attr-defined]
+    figure = new_figure()
+    summary = draw_vertos4(figure, points, threshold, f"Source: {sources}.")
+    return SummarisedFigure(figure, summary)
+
+
+# --- Guidelines --------------------------------------------------------------
+
+_GUIDELINE_ROWS = (
+    ("Who and what", lambda g: f"{g.body}; {g.kind}, {g.year}"),
+    ("Vertebroplasty", lambda g: g.vertebroplasty),
+    ("Kyphoplasty", lambda g: g.kyphoplasty),
+    ("Evidence base / notes", lambda g: g.basis),
+    ("Strength of recommendation", lambda g: g.strength),
+)
+
+
+def _guidelines(data: CourseData | None = None) -> list[Guideline]:
+    data = data or load()
+    return list(data.table("guidelines").values())  # type: ignore[arg-type]
+
+
+def guidelines_text(data: CourseData | None = None, width: int = 100) -> str:
+    """The four guidelines, row by row (same rows as the side-by-side table)."""
+    lines = []
+    for label, get in _GUIDELINE_ROWS:
+        lines.append(label.upper())
+        for g in _guidelines(data):
+            value = get(g)
+            text = value if isinstance(value, str) else _cited(value)
+            lines.append(textwrap.fill(text, width=width, initial_indent=f"- {g.name}: ", subsequent_indent="    "))
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def guidelines_html(data: CourseData | None = None) -> str:
+    """The four guidelines side by side (one column each), every cell with its sources."""
+    items = _guidelines(data)
+    head = "<th></th>" + "".join(f"<th>{html.escape(g.name)}</th>" for g in items)
+    body = ""
+    for label, get in _GUIDELINE_ROWS:
+        cells = ""
+        for g in items:
+            value = get(g)
+            cells += f"<td>{html.escape(value)}</td>" if isinstance(value, str) else _cell(value)
+        body += f"<tr><th scope='row'>{html.escape(label)}</th>{cells}</tr>"
+    return (
+        _TABLE_STYLE
+        + "<table class='ot-trials ot-guidelines' style='border-collapse:collapse;font-size:0.95em;"
+        + f"line-height:1.35;width:100%'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
+#: The teaching-case controls: name -> (label, [(option label, value)]) ; checkboxes have no options.
+CASE_OPTIONS: dict[str, tuple[str, list[tuple[str, object]]]] = {
+    "fracture": ("Fracture:", [
+        ("Osteoporotic vertebral compression fracture", "osteoporotic"),
+        ("Vertebral fracture, not osteoporotic", "other"),
+    ]),
+    "pain": ("Pain:", [("Severe and ongoing", "severe"), ("Mild or settling", "mild")]),
+    "weeks": ("Fracture age:", [("3 weeks", 3), ("8 weeks", 8), ("16 weeks", 16), ("52 weeks", 52)]),
+    "healing": ("On imaging:", [("Unhealed", "unhealed"), ("Healed", "healed"), ("Not yet imaged", "unknown")]),
+    "pain_management": ("Optimal pain management tried", []),
+    "confirmed_exam": ("Pain located at the fracture level on physical examination", []),
+    "confirmed_imaging": ("Pain located at the fracture level on imaging", []),
+}
+
+_DEFAULT_CASE: dict[str, object] = {
+    "fracture": "osteoporotic", "pain": "severe", "weeks": 3, "healing": "unhealed",
+    "pain_management": True, "confirmed_exam": True, "confirmed_imaging": False,
+}
+
+#: Statuses a criterion can have for a teaching case.
+STATUSES = ("met", "not met", "needs judgement", "unknown")
+
+
+@dataclass(frozen=True)
+class CriterionResult:
+    """One TA279 criterion, its status for the case, and why."""
+
+    criterion: GuidelineCriterion
+    status: str
+    reason: str
+
+
+def _check_case(case: dict[str, object]) -> dict[str, object]:
+    unknown = set(case) - set(CASE_OPTIONS)
+    if unknown:
+        raise ValueError(
+            f"unknown case field '{sorted(unknown)[0]}': expected only {', '.join(CASE_OPTIONS)}"
+        )
+    full = {**_DEFAULT_CASE, **case}
+    for name, (label, options) in CASE_OPTIONS.items():
+        value = full[name]
+        if options:
+            allowed = [v for _, v in options]
+            if value not in allowed:
+                raise ValueError(
+                    f"unknown value {value!r} for '{label.rstrip(':')}': expected one of "
+                    f"{', '.join(repr(v) for v in allowed)}"
+                )
+        elif not isinstance(value, bool):
+            raise ValueError(f"'{label}' must be True or False, got {value!r}")
+    return full
+
+
+def assess_case(case: dict[str, object], data: CourseData | None = None) -> list[CriterionResult]:
+    """Check a teaching case against NICE TA279's criteria, one by one, as written.
+
+    Raises ValueError with a clear message for an unknown field or value.
+    """
+    data = data or load()
+    full = _check_case(case)
+    ta279: Guideline = data.get("guidelines", "nice_ta279")  # type: ignore[assignment]
+    results = []
+    for criterion in ta279.criteria:
+        cid = criterion.id
+        if cid == "osteoporotic_vcf":
+            ok = full["fracture"] == "osteoporotic"
+            status, reason = ("met", "the case is an osteoporotic vertebral compression fracture") if ok else (
+                "not met", "the recommendation covers osteoporotic vertebral compression fractures only")
+        elif cid == "severe_ongoing_pain":
+            ok = full["pain"] == "severe"
+            status, reason = ("met", "the pain is severe and ongoing") if ok else (
+                "not met", "the text asks for severe ongoing pain")
+        elif cid == "recent_fracture":
+            weeks = full["weeks"]
+            draft = criterion.draft_weeks
+            side = "within" if draft is not None and weeks <= draft else "beyond"  # type: ignore[operator]
+            status = "needs judgement"
+            reason = (
+                f"the fracture is {weeks} weeks old; the final text says only 'recent' (no number of weeks). "
+                f"{weeks} weeks is {side} the {draft:g} weeks of the 2012 draft, which the final text dropped"
+            )
+        elif cid == "unhealed_fracture":
+            healing = full["healing"]
+            status, reason = {
+                "unhealed": ("met", "imaging shows the fracture is unhealed"),
+                "healed": ("not met", "the fracture has healed"),
+                "unknown": ("unknown", "not yet imaged, so 'unhealed' cannot be checked"),
+            }[healing]  # type: ignore[index]
+        elif cid == "despite_optimal_pain_management":
+            ok = full["pain_management"]
+            status, reason = ("met", "optimal pain management has been tried") if ok else (
+                "not met", "the text asks for pain despite optimal pain management, which has not been tried")
+        elif cid == "pain_confirmed_at_level":
+            exam, imaging = full["confirmed_exam"], full["confirmed_imaging"]
+            if exam and imaging:
+                status, reason = "met", "confirmed by physical examination and by imaging"
+            else:
+                missing = [w for w, ok in (("physical examination", exam), ("imaging", imaging)) if not ok]
+                status = "not met"
+                reason = f"the text asks for both physical examination and imaging; missing: {' and '.join(missing)}"
+        else:  # a criterion added to the data that this function does not know yet
+            status, reason = "unknown", "this teaching widget has no control for this criterion"
+        results.append(CriterionResult(criterion, status, reason))
+    return results
+
+
+def _results_text(results: list[CriterionResult]) -> str:
+    counts = {s: [r.criterion.label for r in results if r.status == s] for s in STATUSES}
+    lines = [
+        f"Reading NICE TA279 criterion by criterion (a lesson in reading criteria, not advice): "
+        f"{len(counts['met'])} of {len(results)} met as written; "
+        f"needs judgement: {', '.join(counts['needs judgement']) or 'none'}; "
+        f"not met: {', '.join(counts['not met']) or 'none'}; "
+        f"unknown: {', '.join(counts['unknown']) or 'none'}."
+    ]
+    for r in results:
+        lines.append(f"[{r.status}] {r.criterion.label}: {r.reason}. Wording: {r.criterion.wording.text} "
+                     f"[{', '.join(r.criterion.wording.sources)}]")
+    return "\n".join(lines) + "\n"
+
+
+_STATUS_MARK = {"met": "✔ met", "not met": "✘ not met", "needs judgement": "? needs judgement", "unknown": "… unknown"}
+
+
+def _results_html(results: list[CriterionResult]) -> str:
+    rows = "".join(
+        f"<tr><td><strong>{html.escape(_STATUS_MARK[r.status])}</strong></td>"
+        f"<td>{html.escape(r.criterion.label)}<br><span class='ot-sources'>{html.escape(r.criterion.wording.text)} "
+        f"(Sources: {html.escape(', '.join(r.criterion.wording.sources))})</span></td>"
+        f"<td>{html.escape(r.reason)}"
+        + (f"<br><span class='ot-sources'>{html.escape(r.criterion.note.text)} (Sources: "
+           f"{html.escape(', '.join(r.criterion.note.sources))})</span>" if r.criterion.note else "")
+        + "</td></tr>"
+        for r in results
+    )
+    summary = html.escape(_results_text(results).splitlines()[0])
+    return (
+        _TABLE_STYLE
+        + f"<p><strong>{summary}</strong></p>"
+        + "<table class='ot-trials ot-criteria' style='border-collapse:collapse;font-size:1em;width:100%'>"
+        + "<thead><tr><th>Status</th><th>TA279 criterion</th><th>Why</th></tr></thead>"
+        + f"<tbody>{rows}</tbody></table>"
+    )
+
+
+class GuidelineExplorer(widgets.VBox):
+    """Four guidelines side by side, and a teaching case read against NICE TA279.
+
+    Exposes what it shows: ``.text`` (the checklist as text), ``.statuses``
+    (criterion id -> status), ``.summary`` (first line) and ``.error``.
+    """
+
+    def __init__(self, data: CourseData | None = None) -> None:
+        self._data = data or load()
+        self.table = widgets.HTML(guidelines_html(self._data))
+        self.controls: dict[str, widgets.ValueWidget] = {}
+        for name, (label, options) in CASE_OPTIONS.items():
+            if options:
+                control = dropdown(label, options, _DEFAULT_CASE[name])  # type: ignore[arg-type]
+            else:
+                control = widgets.Checkbox(
+                    description=label, value=bool(_DEFAULT_CASE[name]), indent=False,
+                    layout=widgets.Layout(width="max-content"),
+                )
+            control.observe(self._on_change, names="value")
+            self.controls[name] = control
+        self.checklist = widgets.HTML()
+        self.text = ""
+        self.summary = ""
+        self.statuses: dict[str, str] = {}
+        self.error: str | None = None
+        heading = widgets.HTML(
+            "<h4>Teaching case: which NICE TA279 criteria does it meet, read as written?</h4>"
+            "<p><em>A lesson in reading criteria, not advice: decisions about treatment belong to "
+            "patients and their clinicians.</em></p>"
+        )
+        dropdowns = [c for c in self.controls.values() if isinstance(c, widgets.Dropdown)]
+        boxes = [c for c in self.controls.values() if isinstance(c, widgets.Checkbox)]
+        super().__init__(
+            [
+                self.table,
+                heading,
+                widgets.HBox(dropdowns[:2], layout=widgets.Layout(flex_flow="row wrap")),
+                widgets.HBox(dropdowns[2:], layout=widgets.Layout(flex_flow="row wrap")),
+                widgets.VBox(boxes),
+                self.checklist,
+            ],
+            layout=widgets.Layout(width="100%"),
+        )
+        self.show_case()
+
+    def _on_change(self, _change: dict) -> None:
+        self.show_case()
+
+    def case(self) -> dict[str, object]:
+        """The case the controls currently describe."""
+        return {name: control.value for name, control in self.controls.items()}
+
+    def show_case(self, **overrides: object) -> None:
+        """Check the controls' case (or the case with ``overrides``); bad values show a message."""
+        case = {**self.case(), **overrides}
+        try:
+            results = assess_case(case, self._data)
+        except ValueError as exc:
+            self.error = str(exc)
+            self.text = self.summary = ""
+            self.statuses = {}
+            self.checklist.value = error_html(self.error)
+            return
+        self.error = None
+        self.statuses = {r.criterion.id: r.status for r in results}
+        self.text = _results_text(results)
+        self.summary = self.text.splitlines()[0]
+        self.checklist.value = _results_html(results)
