@@ -25,5 +25,9 @@ lab: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# Offline reveal.js slides and self-contained HTML handouts of every notebook, in build/.
+slides: $(STAMP)
+	$(BIN)/python tools/build_slides.py
+
 clean:
 	rm -rf $(VENV) build .pytest_cache

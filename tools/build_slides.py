@@ -1,0 +1,172 @@
+"""Build offline slides and handouts of every notebook into build/ (``make slides``).
+
+    python tools/build_slides.py                     # every notebook -> build/
+    python tools/build_slides.py --out DIR NB.ipynb  # some notebooks -> DIR
+
+Each notebook is executed from a clean kernel (so the widget state is stored:
+the slides and handouts show a snapshot of every widget), once in the
+projector style for the slides and once in the classroom style for the
+handout, and written as
+
+- ``DIR/slides/NN_name.slides.html``: reveal.js slides, one slide per cell
+  marked "slide" in the notebook's slide metadata. reveal.js, require.js,
+  jQuery and the widget renderer load from ``DIR/vendor/`` (copied from the
+  repository's ``vendor/``), never from a CDN: classrooms can be offline.
+- ``DIR/handouts/NN_name.html``: one self-contained HTML file (images embedded,
+  require.js and the widget renderer inlined when the notebook has widgets).
+
+MathJax and mermaid, which nbconvert would load from CDNs, are left out (the
+notebooks use neither); solutions are folded under "Solution (click to show)".
+Open ``DIR/index.html`` for the list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbconvert import HTMLExporter, SlidesExporter
+from nbconvert.preprocessors import ExecutePreprocessor
+
+ROOT = Path(__file__).resolve().parent.parent
+VENDOR = ROOT / "vendor"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+#: Where each vendored file lives, relative to DIR/vendor/.
+REVEAL_PREFIX = "reveal.js"
+REQUIRE_JS = "requirejs/require.js"
+JQUERY = "jquery/jquery.min.js"
+WIDGET_RENDERER = "html-manager/embed-amd.js"
+
+
+def notebooks() -> list[Path]:
+    """Every lesson notebook, in order."""
+    return sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def execute(path: Path, style: str = "classroom", timeout: int = 600) -> nbformat.NotebookNode:
+    """Run a notebook from a clean kernel in its own folder; widget state is kept.
+
+    ``style="projector"`` runs the first cell as ``ot.start(style="projector")``
+    (large fonts and thick lines for slides); the notebook file is not changed.
+    """
+    nb = nbformat.read(path, as_version=4)
+    first = next((c for c in nb.cells if c.cell_type == "code"), None)
+    if style != "classroom" and first is not None:
+        first.source = first.source.replace("ot.start()", f'ot.start(style="{style}")')
+    ExecutePreprocessor(timeout=timeout, kernel_name="python3", store_widget_state=True).preprocess(
+        nb, {"metadata": {"path": str(path.parent)}}
+    )
+    for cell in nb.cells:  # nbval's marker means nothing to a reader
+        if cell.cell_type == "code":
+            cell.source = "\n".join(
+                line for line in cell.source.splitlines() if line.strip() != "# NBVAL_CHECK_OUTPUT"
+            )
+    return nb
+
+
+def slides_exporter(vendor_url: str) -> SlidesExporter:
+    """nbconvert's reveal.js exporter, pointed at the local vendor folder."""
+    return SlidesExporter(
+        extra_template_paths=[str(TEMPLATES)],
+        template_file="osteo_slides.html.j2",
+        reveal_url_prefix=f"{vendor_url}/{REVEAL_PREFIX}",
+        reveal_theme="white",
+        require_js_url=f"{vendor_url}/{REQUIRE_JS}",
+        jquery_url=f"{vendor_url}/{JQUERY}",
+        widget_renderer_url=f"{vendor_url}/{WIDGET_RENDERER}",
+        mathjax_url="",
+        embed_images=True,
+    )
+
+
+def handout_exporter() -> HTMLExporter:
+    """nbconvert's lab HTML exporter, with images embedded and nothing remote."""
+    return HTMLExporter(
+        extra_template_paths=[str(TEMPLATES)],
+        template_file="osteo_handout.html.j2",
+        mathjax_url="",
+        require_js_url="",
+        widget_renderer_url="",
+        embed_images=True,
+    )
+
+
+def _inline_scripts() -> dict[str, str]:
+    return {
+        "requirejs": (VENDOR / REQUIRE_JS).read_text(encoding="utf-8"),
+        "widget_renderer": (VENDOR / WIDGET_RENDERER).read_text(encoding="utf-8"),
+    }
+
+
+def build(paths: list[Path], out: Path, *, slides_style: str = "projector", log=print) -> dict[str, list[Path]]:
+    """Execute each notebook and write its slides and handout under ``out``.
+
+    Slides are run in the projector style (large fonts), handouts in the
+    classroom style the notebooks use.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(VENDOR, out / "vendor", dirs_exist_ok=True)
+    (out / "slides").mkdir(exist_ok=True)
+    (out / "handouts").mkdir(exist_ok=True)
+    slides, handouts = slides_exporter("../vendor"), handout_exporter()
+    inline = _inline_scripts()
+    built: dict[str, list[Path]] = {"slides": [], "handouts": []}
+    for path in paths:
+        started = time.perf_counter()
+        name = path.stem
+        resources = {"metadata": {"name": name, "path": str(path.parent)}}
+        body, _ = slides.from_notebook_node(execute(path, slides_style), resources=dict(resources))
+        target = out / "slides" / f"{name}.slides.html"
+        target.write_text(body, encoding="utf-8")
+        built["slides"].append(target)
+        body, _ = handouts.from_notebook_node(execute(path), resources=dict(resources, osteo_inline=inline))
+        target = out / "handouts" / f"{name}.html"
+        target.write_text(body, encoding="utf-8")
+        built["handouts"].append(target)
+        log(f"{name}: slides and handout in {time.perf_counter() - started:.1f} s")
+    _write_index(out)
+    return built
+
+
+def _write_index(out: Path) -> None:
+    """A small start page linking every slide deck and handout that exists."""
+    rows = []
+    for deck in sorted((out / "slides").glob("*.slides.html")):
+        name = deck.name.removesuffix(".slides.html")
+        handout = out / "handouts" / f"{name}.html"
+        link = f'<a href="handouts/{html.escape(name)}.html">handout</a>' if handout.exists() else ""
+        rows.append(
+            f'<li><code>{html.escape(name)}</code>: <a href="slides/{html.escape(deck.name)}">slides</a> {link}</li>'
+        )
+    (out / "index.html").write_text(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>osteo-teach slides and handouts</title></head>\n"
+        "<body style=\"font-family:sans-serif;max-width:50em;margin:2em auto\">\n"
+        "<h1>osteo-teach: slides and handouts</h1>\n"
+        "<p><strong>For education only, not medical advice.</strong> Everything here works offline. "
+        "Slides: arrow keys to move, <kbd>S</kbd> for speaker notes, <kbd>F</kbd> for full screen.</p>\n"
+        f"<ul>\n{''.join(rows)}\n</ul>\n</body></html>\n",
+        encoding="utf-8",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to build (default: all)")
+    parser.add_argument("--out", type=Path, default=ROOT / "build", help="output folder (default: build/)")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    paths = [p.resolve() for p in args.notebooks] or notebooks()
+    build(paths, args.out.resolve())
+    print(f"Open {args.out.resolve() / 'index.html'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
