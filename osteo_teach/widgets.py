@@ -109,7 +109,8 @@ class ComparisonExplorer(widgets.VBox):
         )
         self.aspect_dropdown = dropdown("Aspect:", self._aspect_options(comparison_id), ALL_ASPECTS)
         self.table = widgets.HTML()
-        self.text = ""
+        self._shown: tuple[str, str] | None = None
+        self._text: str | None = ""
         self.error: str | None = None
         self._updating = False
         self.pair_dropdown.observe(self._on_pair, names="value")
@@ -140,13 +141,21 @@ class ComparisonExplorer(widgets.VBox):
         if not self._updating:
             self.show(self.pair_dropdown.value, change["new"])
 
+    @property
+    def text(self) -> str:
+        """What the table shows, as plain text (built when first asked for, not on
+        every change: a student sees only the HTML table)."""
+        if self._text is None:
+            self._text = comparison_text(*self._shown, self._data) if self._shown else ""
+        return self._text
+
     def show(self, comparison_id: str, aspect_id: str = ALL_ASPECTS) -> None:
         """Show one comparison and aspect; an unknown id shows a message, not a traceback."""
         try:
             self.table.value = comparison_html(comparison_id, aspect_id, self._data)
-            self.text = comparison_text(comparison_id, aspect_id, self._data)
+            self._shown, self._text = (comparison_id, aspect_id), None
             self.error = None
         except KeyError as exc:
             self.error = str(exc.args[0])
-            self.text = ""
+            self._shown, self._text = None, ""
             self.table.value = error_html(self.error)
