@@ -183,9 +183,11 @@ def trial_numbers_text(data: CourseData | None = None) -> str:
     for t in trials(data):
         for n in t.numbers:
             note = f", {n.note}" if n.note else ""
+            first = f"{n.intervention:g}" + (f" of {n.intervention_total}" if n.intervention_total else "")
+            second = f"{n.control:g}" + (f" of {n.control_total}" if n.control_total else "")
             lines.append(
-                f"{t.id}/{n.id}: {n.measure}: {n.intervention:g} ({t.intervention.lower()}) vs "
-                f"{n.control:g} ({_control_name(t)}) {n.unit}{note} [{', '.join(n.sources)}]"
+                f"{t.id}/{n.id}: {n.measure}: {first} ({t.intervention.lower()}) vs "
+                f"{second} ({_control_name(t)}) {n.unit}{note} [{', '.join(n.sources)}]"
             )
     return "\n".join(lines) + "\n"
 
