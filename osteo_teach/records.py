@@ -39,6 +39,9 @@ __all__ = [
     "HealingPhase",
     "FractureSite",
     "Immobilisation",
+    "ConfidenceInterval",
+    "HealingFactor",
+    "TimelineStep",
     "KeyFact",
     "QuizQuestion",
     "ProcedureStep",
@@ -59,6 +62,8 @@ TABLE_NOUNS = {
     "healing_phases": "healing phase id",
     "fracture_sites": "fracture site",
     "key_facts": "key fact id",
+    "healing_factors": "healing factor id",
+    "timeline_steps": "timeline step id",
     "quiz": "quiz question id",
     "procedure_steps": "procedure step id",
     "trials": "trial id",
@@ -97,6 +102,7 @@ def _reference_to(table: str):
 SourceKey = Annotated[str, _reference_to("sources")]
 AspectId = Annotated[str, _reference_to("aspects")]
 ProcedureId = Annotated[str, _reference_to("procedures")]
+FractureSiteId = Annotated[str, _reference_to("fracture_sites")]
 #: A non-empty list of source keys: every medical statement needs at least one.
 Sources = Annotated[list[SourceKey], Field(min_length=1)]
 
@@ -342,9 +348,6 @@ class TrialNumber(BaseModel):
     intervention: float
     control: float
     unit: str
-    #: Denominators, where the value is a count ("157 of 214 treated levels").
-    intervention_total: int | None = None
-    control_total: int | None = None
     note: str | None = None
     sources: Sources
 
@@ -433,6 +436,79 @@ class Guideline(Record):
     criteria: list[GuidelineCriterion] = []
 
 
+class ConfidenceInterval(BaseModel):
+    """A reported confidence interval; ``level`` (percent) only where the source states it."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    low: float
+    high: float
+    level: float | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "ConfidenceInterval":
+        if self.low > self.high:
+            raise PydanticCustomError(
+                "inverted_range",
+                "inverted interval: low ({low}) is greater than high ({high}); expected low <= high",
+                {"low": f"{self.low:g}", "high": f"{self.high:g}"},
+            )
+        return self
+
+
+class HealingFactor(Record):
+    """One reported effect of a factor that slows fracture healing (one study, one outcome).
+
+    Studies measure different things (odds of nonunion after surgery, risk of
+    delayed union...), in different people, so ``measure``, ``outcome`` and
+    ``population`` travel with every number; ``caveat`` says why a result may
+    not apply to older, osteoporotic patients.
+
+    Taught in: ``notebooks/03_healing_timelines.ipynb`` (factors table).
+    """
+
+    factor: str
+    measure: str
+    value: float
+    ci: ConfidenceInterval | None = None
+    outcome: str
+    population: str
+    statement: SourcedText
+    caveat: SourcedText | None = None
+
+    @model_validator(mode="after")
+    def _value_in_interval(self) -> "HealingFactor":
+        if self.ci is not None and not (self.ci.low <= self.value <= self.ci.high):
+            raise PydanticCustomError(
+                "inverted_range",
+                "the value ({v}) must lie inside its interval ({lo} to {hi})",
+                {"v": f"{self.value:g}", "lo": f"{self.ci.low:g}", "hi": f"{self.ci.high:g}"},
+            )
+        return self
+
+
+class TimelineStep(Record):
+    """A step after reduction (immobilisation, check x-ray, physiotherapy) for the timeline explorer.
+
+    ``what`` is the sourced statement that the step happens; ``timing`` says when,
+    and is usually ``illustrative`` (no source gives the week). ``site`` and
+    ``reduction`` narrow where a step applies (``null``: every site / both
+    reduction types); the most specific step wins. ``anchor`` says whether
+    ``weeks`` count from the injury or from the end of immobilisation.
+
+    Taught in: ``notebooks/03_healing_timelines.ipynb`` (timeline explorer).
+    """
+
+    kind: Literal["immobilisation", "check_xray", "physiotherapy"]
+    label: str
+    site: FractureSiteId | None = None
+    reduction: ProcedureId | None = None
+    anchor: Literal["injury", "immobilisation_end"] = "injury"
+    weeks: WeekRange
+    what: SourcedText
+    timing: SourcedText
+
+
 #: Every data file, in load order: ``data/<name>.yaml`` holds records of the model.
 #: A file may refer only to files listed above it.
 SCHEMAS: dict[str, type[Record]] = {
@@ -443,6 +519,8 @@ SCHEMAS: dict[str, type[Record]] = {
     "healing_phases": HealingPhase,
     "fracture_sites": FractureSite,
     "key_facts": KeyFact,
+    "healing_factors": HealingFactor,
+    "timeline_steps": TimelineStep,
     "quiz": QuizQuestion,
     "procedure_steps": ProcedureStep,
     "trials": Trial,

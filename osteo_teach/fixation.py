@@ -1,0 +1,149 @@
+"""A labelled schematic of the ways a reduced long-bone fracture is held.
+
+Four panels on the same broken long bone: plate and screws, pins or wires, an
+intramedullary rod, and a cast or splint. Each panel says which reduction it
+goes with and cites the statements in ``data/procedures.yaml`` that name that
+hardware (the article lists "screws, pins, rods, or a plate" for open
+reduction and "a cast or splint" for closed reduction). The drawing itself is a
+schematic: not to scale, and not a surgical technique.
+
+Taught in: ``notebooks/02_fracture_reduction.ipynb``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch, Rectangle
+
+from .data import CourseData, load
+from .plots import SummarisedFigure, new_figure
+from .style import OKABE_ITO
+
+__all__ = ["FixationOption", "FIXATION_OPTIONS", "option_sources", "draw_fixation", "fixation_schematic"]
+
+
+@dataclass(frozen=True)
+class FixationOption:
+    """One way of holding the bone; ``cited_by`` lists (procedure id, aspect id) statements naming it."""
+
+    id: str
+    title: str
+    where: str
+    cited_by: tuple[tuple[str, str], ...]
+
+
+#: The four options drawn, in order. ``cited_by`` points at the statements in
+#: data/procedures.yaml that name the hardware (their source keys are printed).
+FIXATION_OPTIONS: tuple[FixationOption, ...] = (
+    FixationOption("plate", "Plate and screws", "On the bone, under the skin: open reduction",
+                   (("open_reduction", "hardware"),)),
+    FixationOption("pins", "Pins or wires", "Across the break: open reduction,\nor through the skin after closed reduction",
+                   (("open_reduction", "hardware"), ("closed_reduction", "hardware"))),
+    FixationOption("rod", "Intramedullary rod", "Inside the bone's canal: open reduction",
+                   (("open_reduction", "hardware"),)),
+    FixationOption("cast", "Cast or splint", "Outside the skin, no incision: closed reduction",
+                   (("closed_reduction", "hardware"), ("closed_reduction", "what_is_done"))),
+)
+
+#: Colours (Okabe-Ito only): bone, hardware, cast, skin, fracture line.
+COLOURS = {
+    "bone": OKABE_ITO["yellow"],
+    "hardware": OKABE_ITO["blue"],
+    "screw": OKABE_ITO["black"],
+    "cast": OKABE_ITO["sky_blue"],
+    "skin": OKABE_ITO["reddish_purple"],
+    "break": OKABE_ITO["vermillion"],
+}
+
+
+def option_sources(option: FixationOption, data: CourseData | None = None) -> list[str]:
+    """The source keys of the statements that name this option (resolved from data)."""
+    data = data or load()
+    keys: list[str] = []
+    for procedure_id, aspect_id in option.cited_by:
+        statement = data.get("procedures", procedure_id).aspects[aspect_id]  # type: ignore[attr-defined]
+        keys.extend(k for k in statement.sources if k not in keys)
+    return keys
+
+
+def _bone(ax) -> None:
+    """A long bone (shaft with wider ends), a limb outline around it, and a break in the middle."""
+    ax.add_patch(FancyBboxPatch((0.6, 1.2), 8.8, 3.6, boxstyle="round,pad=0,rounding_size=1.6",
+                                facecolor=COLOURS["skin"], alpha=0.12, edgecolor=COLOURS["skin"], lw=1.5))
+    for x in (0.9, 8.1):
+        ax.add_patch(FancyBboxPatch((x, 2.0), 1.0, 2.0, boxstyle="round,pad=0,rounding_size=0.45",
+                                    facecolor=COLOURS["bone"], alpha=0.55, edgecolor=OKABE_ITO["black"], lw=1.2))
+    ax.add_patch(Rectangle((1.6, 2.45), 6.8, 1.1, facecolor=COLOURS["bone"], alpha=0.55,
+                           edgecolor=OKABE_ITO["black"], lw=1.2))
+    xs = [4.85, 5.15, 4.9, 5.2, 4.95]
+    ys = [2.35, 2.7, 3.0, 3.3, 3.65]
+    ax.plot(xs, ys, color=COLOURS["break"], lw=2.5, solid_joinstyle="miter")
+
+
+def _plate(ax) -> None:
+    ax.add_patch(Rectangle((3.1, 3.55), 3.8, 0.28, facecolor=COLOURS["hardware"], edgecolor=OKABE_ITO["black"], lw=1))
+    for x in (3.4, 4.1, 5.9, 6.6):
+        ax.plot([x, x], [3.83, 2.35], color=COLOURS["screw"], lw=2.5)
+        ax.plot([x - 0.15, x + 0.15], [3.9, 3.9], color=COLOURS["screw"], lw=3)
+
+
+def _pins(ax) -> None:
+    for (x0, y0), (x1, y1) in (((3.2, 4.9), (6.4, 2.1)), ((6.8, 4.9), (3.6, 2.1))):
+        ax.plot([x0, x1], [y0, y1], color=COLOURS["hardware"], lw=2.5)
+        ax.plot([x0], [y0], marker="o", ms=5, color=COLOURS["hardware"])
+
+
+def _rod(ax) -> None:
+    ax.add_patch(Rectangle((1.2, 2.83), 7.4, 0.34, facecolor=COLOURS["hardware"], edgecolor=OKABE_ITO["black"], lw=1))
+    for x in (2.0, 7.9):
+        ax.plot([x, x], [2.3, 3.7], color=COLOURS["screw"], lw=2.5)
+
+
+def _cast(ax) -> None:
+    ax.add_patch(FancyBboxPatch((1.6, 0.8), 6.8, 4.4, boxstyle="round,pad=0,rounding_size=0.8",
+                                facecolor=COLOURS["cast"], alpha=0.35, edgecolor=COLOURS["cast"], lw=2, hatch=".."))
+
+
+_DRAW = {"plate": _plate, "pins": _pins, "rod": _rod, "cast": _cast}
+
+
+def draw_fixation(figure: Figure, data: CourseData | None = None) -> str:
+    """Draw the four fixation options on the same broken long bone; return the summary."""
+    data = data or load()
+    axes = figure.subplots(2, 2).ravel()
+    for ax, option in zip(axes, FIXATION_OPTIONS):
+        if option.id == "cast":
+            _cast(ax)
+        _bone(ax)
+        if option.id != "cast":
+            _DRAW[option.id](ax)
+        ax.set_xlim(0, 10)
+        ax.set_ylim(-2.0, 5.3)
+        ax.axis("off")
+        ax.set_title(option.title, fontweight="bold")
+        sources = ", ".join(option_sources(option, data))
+        ax.text(5, 0.6, option.where, ha="center", va="top", fontsize="small")
+        ax.text(5, -1.3, f"Sources: {sources}", ha="center", va="top", fontsize="x-small")
+    figure.suptitle("Holding a reduced long-bone fracture (schematic, not to scale)")
+    figure.text(
+        0.5, -0.01,
+        "Purple outline: skin. Yellow: bone. Red-orange zigzag: the break. Blue: hardware or cast.",
+        ha="center", va="bottom", fontsize="small",
+    )
+    names = ", ".join(o.title.lower() for o in FIXATION_OPTIONS)
+    return (
+        f"Schematic of a broken long bone held four ways ({names}): the first three sit inside "
+        f"the body after open reduction (pins can also go through the skin after closed reduction), "
+        f"while a cast or splint holds the bone from outside without an incision."
+    )
+
+
+def fixation_schematic(data: CourseData | None = None) -> SummarisedFigure:
+    """The fixation schematic as a figure with its summary (displays in a notebook)."""
+    import matplotlib as mpl
+
+    width, _ = mpl.rcParams["figure.figsize"]
+    figure = new_figure(width, width * 0.72)
+    return SummarisedFigure(figure, draw_fixation(figure, data))
