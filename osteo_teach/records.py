@@ -348,6 +348,9 @@ class TrialNumber(BaseModel):
     intervention: float
     control: float
     unit: str
+    #: Denominators, where the value is a count ("157 of 214 treated levels").
+    intervention_total: int | None = None
+    control_total: int | None = None
     note: str | None = None
     sources: Sources
 
