@@ -188,7 +188,7 @@ def draw_step(
     elif step.balloon == "inflated":
         ax.add_patch(Ellipse((centre_x, mid(top(centre_x))), 26, top(centre_x) - 3, facecolor=_BALLOON, edgecolor=_INK, linewidth=1.5))
     cavity_w, cavity_h = 24.0, top(centre_x) - 5
-    if step.cavity and step.cement == "none":
+    if step.cavity:  # the cavity the balloon left; cement fills it below
         ax.add_patch(Ellipse((centre_x, mid(top(centre_x))), cavity_w, cavity_h, facecolor="white", edgecolor=_INK, linestyle="--", linewidth=1.5))
     if step.cement != "none":
         fraction = 0.6 if step.cement == "filling" else 1.0
@@ -205,6 +205,7 @@ def draw_step(
         Line2D([], [], color=_TOOL, linewidth=4, label="needle / drill / channel"),
         Patch(facecolor=_BALLOON, edgecolor=_INK, label="balloon"),
         Patch(facecolor=_CEMENT, label="acrylic cement"),
+        Patch(facecolor="white", edgecolor=_INK, linestyle="--", label="cavity left by the balloon"),
         Line2D([], [], color=_TOOL, linestyle=":", linewidth=2, label="collapsed outline"),
         Line2D([], [], color=_RESTORE, linewidth=2.5, marker=">", label="height restored"),
     ]
