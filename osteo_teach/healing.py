@@ -80,6 +80,9 @@ REFERENCE_FACT = "most_bones_heal_in_6_weeks"
 #: The reduction types the timeline explorer offers (procedure ids).
 REDUCTIONS = ("open_reduction", "closed_reduction")
 
+#: A white backing so labels stay readable where they cross grid or reference lines.
+_TEXT_BOX = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5}
+
 #: Hatch pattern for illustrative (unsourced) timings.
 ILLUSTRATIVE_HATCH = "///"
 
@@ -422,9 +425,10 @@ def _draw_step(ax, y: float, step: PlannedStep, x_end: float) -> None:
             arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 2, "ls": "--" if hatch else "-"},
         )
         label = f"from week {step.low:g}" + (f"-{step.high:g}" if step.high > step.low else "")
-        ax.text(min(step.high + 0.12 * x_end, x_end) + x_end * 0.01, y, label, fontsize="small", va="center")
+        ax.text(min(step.high + 0.12 * x_end, x_end) + x_end * 0.01, y, label, fontsize="small", va="center",
+                bbox=_TEXT_BOX, zorder=6)
         return
-    ax.text(step.high + x_end * 0.01, y, label, fontsize="small", va="center")
+    ax.text(step.high + x_end * 0.01, y, label, fontsize="small", va="center", bbox=_TEXT_BOX, zorder=6)
 
 
 def draw_timeline(
