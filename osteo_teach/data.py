@@ -120,6 +120,26 @@ _StrictLoader.add_constructor(
 )
 
 
+class _FastStrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The same loader on libyaml's C parser (about 15x faster), tried first."""
+
+
+_FastStrictLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
+)
+
+
+def _parse(text: str, loader_class: type) -> tuple[Any, yaml.Node | None]:
+    """Parse once: the node tree (for line numbers) and the records built from it."""
+    loader = loader_class(text)
+    try:
+        tree = loader.get_single_node()
+        content = loader.construct_document(tree) if tree is not None else None
+    finally:
+        loader.dispose()
+    return content, tree
+
+
 def _line_of(node: yaml.Node | None, loc: Sequence[Any]) -> int | None:
     """The line of the YAML node at pydantic location ``loc`` (or its nearest parent)."""
     if node is None:
@@ -180,8 +200,11 @@ def _read_yaml(path: Path) -> tuple[list[Any], yaml.Node | None]:
         raise DataError(path, "file not found: expected this data file to exist")
     text = path.read_text(encoding="utf-8")
     try:
-        content = yaml.load(text, Loader=_StrictLoader)
-        tree = yaml.compose(text, Loader=yaml.SafeLoader)
+        try:
+            content, tree = _parse(text, _FastStrictLoader)
+        except yaml.YAMLError:
+            # Read again with the pure-Python parser, whose messages are the documented ones.
+            content, tree = _parse(text, _StrictLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
