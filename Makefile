@@ -25,6 +25,10 @@ lab: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# Benchmark P1-P5 (a few minutes; options: .venv/bin/python benchmarks/run.py --help).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
 # Offline reveal.js slides and self-contained HTML handouts of every notebook, in build/.
 slides: $(STAMP)
 	$(BIN)/python tools/build_slides.py

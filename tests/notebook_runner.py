@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 import sys
+import tempfile
 import textwrap
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -105,19 +106,28 @@ def run_notebook(
     )
     kernel_env = dict(os.environ if env is None else env)
     run = NotebookRun(path=path, nb=nb)
-    try:
-        client.execute(env=kernel_env)
-    except CellExecutionError:
-        for index, cell in enumerate(code_cells(nb)):
-            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-            if errors:
-                run.error_cell, run.error = index, dict(errors[0])
-                break
-        else:  # pragma: no cover - nbclient always records the error output
-            raise
-    if extras and run.ok:
-        run.extra_outputs = [list(cell.get("outputs", [])) for cell in nb.cells[-len(extras):]]
-    return run
+    # The kernel's own stderr (start-up warnings) goes to a file, shown if it dies.
+    with tempfile.TemporaryFile() as kernel_log:
+        try:
+            client.execute(env=kernel_env, stderr=kernel_log)
+        except CellExecutionError:
+            pass
+        except Exception as exc:
+            kernel_log.seek(0)
+            raise RuntimeError(
+                f"{path.name}: the kernel failed ({type(exc).__name__}: {exc}); its stderr:\n"
+                + kernel_log.read().decode(errors="replace")[-3000:]
+            ) from exc
+        else:
+            if extras:
+                run.extra_outputs = [list(cell.get("outputs", [])) for cell in nb.cells[-len(extras):]]
+            return run
+    for index, cell in enumerate(code_cells(nb)):
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if errors:
+            run.error_cell, run.error = index, dict(errors[0])
+            return run
+    raise RuntimeError(f"{path.name}: a cell failed but recorded no error output")
 
 
 def text_outputs(nb: nbformat.NotebookNode) -> list[list[tuple[str, str]]]:

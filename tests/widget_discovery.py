@@ -5,10 +5,11 @@ Shared by the robustness tests (every combination of every dropdown) and by
 ``osteo_teach`` later is exercised and measured without editing either.
 
 A widget is a public class defined in an ``osteo_teach`` module that can be
-built with default arguments and holds at least one ``Dropdown`` (directly, in
-its children, or in a :class:`~osteo_teach.widgets.FigurePanel`'s neighbours),
-or a public function with default arguments whose return annotation names a
-widget, returning such an object.
+built with default arguments and holds at least one choice control (a
+``Dropdown``, ``RadioButtons``, ``ToggleButtons``, ``Select`` or ``Checkbox``:
+directly, in its children, or in objects it keeps), or a public function with
+default arguments whose return annotation names a widget, returning such an
+object.
 """
 
 from __future__ import annotations
@@ -33,14 +34,34 @@ SKIP_MODULES = {"osteo_teach.__main__", "osteo_teach.lab"}
 _WIDGET_ANNOTATION = re.compile(r"widget|Box|Explorer|Stepper|Quiz|Panel", re.IGNORECASE)
 
 
+#: Controls with a finite set of values a student can choose from.
+CHOICE_CONTROLS = (
+    ipywidgets.Dropdown,
+    ipywidgets.RadioButtons,
+    ipywidgets.ToggleButtons,
+    ipywidgets.Select,
+    ipywidgets.Checkbox,
+    ipywidgets.ToggleButton,
+)
+
+
 @dataclass
 class FoundWidget:
-    """One widget instance, how it was made, and its dropdowns in display order."""
+    """One widget instance, how it was made, and its choice controls in display order."""
 
     name: str
     make: Callable[[], Any]
     instance: Any
-    dropdowns: list[ipywidgets.Dropdown]
+    controls: list[ipywidgets.ValueWidget]
+
+    @property
+    def dropdowns(self) -> list[ipywidgets.Dropdown]:
+        return [c for c in self.controls if isinstance(c, ipywidgets.Dropdown)]
+
+    def fresh(self) -> FoundWidget:
+        """A new instance of the same widget (tests change it; the shared one stays put)."""
+        instance = self.make()
+        return FoundWidget(self.name, self.make, instance, controls_of(instance))
 
     def figure_panel(self) -> Any | None:
         """The widget's FigurePanel, if it draws a figure."""
@@ -95,9 +116,21 @@ def _walk(root: Any, depth: int = 4) -> Iterator[Any]:
         stack.extend((value, level + 1) for value in nested)
 
 
-def dropdowns_of(instance: Any) -> list[ipywidgets.Dropdown]:
-    """Every Dropdown in ``instance``, in the order a student sees them (breadth first)."""
-    return [value for value in _walk(instance) if isinstance(value, ipywidgets.Dropdown)]
+def controls_of(instance: Any) -> list[ipywidgets.ValueWidget]:
+    """Every choice control in ``instance``, breadth first (roughly as a student sees them)."""
+    return [value for value in _walk(instance) if isinstance(value, CHOICE_CONTROLS)]
+
+
+def shown_errors(instance: Any) -> list[str]:
+    """Error messages the widget shows: ``.error`` attributes and ``ot-error`` HTML boxes."""
+    found = []
+    for value in _walk(instance, depth=6):
+        error = getattr(value, "error", None) if not isinstance(value, type) else None
+        if isinstance(error, str) and error:
+            found.append(error)
+        if isinstance(value, ipywidgets.HTML) and 'class="ot-error"' in value.value:
+            found.append(value.value)
+    return found
 
 
 def _candidates() -> Iterator[tuple[str, Callable[[], Any]]]:
@@ -132,7 +165,7 @@ def discover_widgets() -> list[FoundWidget]:
             instance = make()
         except Exception:  # noqa: BLE001 - not buildable with defaults: not a widget
             continue
-        controls = dropdowns_of(instance)
+        controls = controls_of(instance)
         if controls:
             found.append(FoundWidget(name, make, instance, controls))
     # A class and its builder function give the same widget: keep one entry per type.
@@ -143,14 +176,14 @@ def discover_widgets() -> list[FoundWidget]:
 
 
 def combinations(widget: FoundWidget) -> Iterator[tuple[tuple[str, Any], ...]]:
-    """Set every combination of the widget's dropdown values; yield each as it is shown.
+    """Set every combination of the widget's control values; yield each as it is shown.
 
     Later dropdowns may change their options when an earlier one changes (the
     comparison's aspects depend on the pair), so this walks the choices depth
     first and reads each dropdown's options after setting the ones before it:
     the product of options, as the student can actually reach them.
     """
-    controls = widget.dropdowns
+    controls = widget.controls
 
     def visit(index: int, chosen: tuple[tuple[str, Any], ...]):
         if index == len(controls):
@@ -165,8 +198,23 @@ def combinations(widget: FoundWidget) -> Iterator[tuple[tuple[str, Any], ...]]:
     yield from visit(0, ())
 
 
-def _values(control: ipywidgets.Dropdown) -> list[Any]:
-    """The values behind a dropdown's options (labels dropped)."""
+def each_value(widget: FoundWidget) -> Iterator[tuple[str, Any]]:
+    """Set every value of every control, one control at a time (the others as they are).
+
+    For widgets whose controls are independent of one another (the quiz: one
+    card per question), where the full product would be astronomically large.
+    """
+    for index, control in enumerate(widget.controls):
+        for value in _values(control):
+            if control.value != value:
+                control.value = value
+            yield (control.description or f"#{index}", value)
+
+
+def _values(control: ipywidgets.ValueWidget) -> list[Any]:
+    """The values a control can take (labels dropped)."""
+    if isinstance(control, (ipywidgets.Checkbox, ipywidgets.ToggleButton)):
+        return [False, True]
     values = getattr(control, "_options_values", None)
     if values is not None:
         return list(values)
@@ -175,4 +223,4 @@ def _values(control: ipywidgets.Dropdown) -> list[Any]:
 
 def count_combinations(widget: FoundWidget) -> int:
     """An upper bound: the plain product of the current option counts."""
-    return math.prod(len(_values(c)) for c in widget.dropdowns)
+    return math.prod(len(_values(c)) for c in widget.controls)

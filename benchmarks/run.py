@@ -1,0 +1,468 @@
+"""Benchmark the course: what using osteo-teach costs, next to what it cannot avoid.
+
+Run from the repository root (``make bench`` does)::
+
+    python benchmarks/run.py                 # P1-P5, a few minutes on 2 cores
+    python benchmarks/run.py --only P2,P3    # some of them
+    python benchmarks/run.py --profile P2    # also print a cProfile of the slow path
+
+Each figure is a ratio of two things measured side by side in the same run, as
+the median over repeated runs (the repeat counts are options), with its target:
+
+P1  ``pytest --nbval-lax`` over every notebook in ``notebooks/`` vs the same
+    command over as many empty notebooks (one cell holding ``pass``: nbval starts
+    a kernel only for a notebook with a code cell) in a temporary folder. Both
+    runs use the same empty pytest configuration. Target <= 1.5.
+
+P2  For every widget (found generically, see ``tests/widget_discovery.py``):
+    setting a dropdown value until the redrawn output is shown, vs producing
+    the same output once, directly. Changes cycle through every option of
+    every dropdown (>= 20 changes, median). Target <= 1.3 per widget.
+
+    *What "the same figure drawn once with bare matplotlib" means here*: the
+    widget's own draw function (``FigurePanel.last_draw``, a pure function of the
+    figure it is given) replayed on a brand-new ``Figure`` of the same size with
+    an Agg canvas (``plots.new_figure``), rasterised to PNG with the same
+    settings (``plots.render_png``). That is the least any notebook must do to
+    show exactly those pixels: build the artists and rasterise them. Everything
+    else the widget does is the overhead measured: the observer call, clearing
+    and reusing its figure, pushing the PNG into the Output widget, the caption.
+    The baseline uses a fresh figure each time ("drawn once"); it does not use
+    pyplot, whose figure manager would only make the baseline slower and the
+    ratio look better. The script checks that both give identical PNG bytes.
+    For the comparison widget, whose output is HTML, the baseline is
+    ``compare.comparison_html`` called directly for the same pair and aspect.
+
+P3  In a fresh interpreter each time: ``import osteo_teach`` plus the first
+    ``osteo_teach.load()`` vs ``import matplotlib.pyplot`` plus
+    ``import ipywidgets``; timed inside the subprocess (interpreter start-up,
+    common to both, is left out, which makes the ratio stricter). Target <= 1.1.
+    An extra line (not a target) shows what a notebook's first cell costs:
+    ``import osteo_teach as ot; ot.start()``.
+
+P4  A kernel's peak memory (``ru_maxrss`` asked from inside the kernel) after
+    running each notebook with nbclient, vs a bare kernel that ran
+    ``import matplotlib.pyplot``. Target <= 1.5 per notebook.
+
+P5  In JupyterLab in headless Chromium (the browser tests' machinery,
+    ``tests/browser/lab_driver.py``): "Run All Cells" clicked until the kernel is
+    idle with every widget rendered and every image loaded, per notebook, vs the
+    same for a blank notebook (one ``pass`` cell). Target <= 2 per notebook.
+
+Exit status is 0 unless a measurement failed (a notebook error, say); with
+``--strict`` a MISS also gives 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import itertools
+import json
+import os
+import pstats
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.notebook_runner import notebooks, run_notebook  # noqa: E402
+
+TARGETS = {"P1": 1.5, "P2": 1.3, "P3": 1.1, "P4": 1.5, "P5": 2.0}
+
+
+@dataclass
+class Line:
+    """One printed result: a ratio of two medians, with its target."""
+
+    key: str
+    label: str
+    value: float
+    baseline: float
+    unit: str
+
+    @property
+    def ratio(self) -> float:
+        return self.value / self.baseline
+
+    @property
+    def target(self) -> float:
+        return TARGETS[self.key]
+
+    @property
+    def verdict(self) -> str:
+        return "PASS" if self.ratio <= self.target else "MISS"
+
+    def __str__(self) -> str:
+        scale = {"s": 1.0, "ms": 1e3, "MiB": 1.0}[self.unit]
+        digits = 3 if min(self.value, self.baseline) * scale < 1 else 1
+        return (
+            f"{self.key:<3} {self.label:<52} {self.value * scale:8.{digits}f} / "
+            f"{self.baseline * scale:8.{digits}f} {self.unit:<3} = {self.ratio:5.2f}"
+            f"   target <= {self.target:<3} {self.verdict}"
+        )
+
+
+def log(message: str) -> None:
+    print(f"    ... {message}", file=sys.stderr, flush=True)
+
+
+def _blank_notebook(path: Path) -> Path:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells.append(nbformat.v4.new_code_cell("pass"))
+    nbformat.write(nb, path)
+    return path
+
+
+# --- P1 -------------------------------------------------------------------------------
+
+
+def bench_p1(repeat: int, work: Path) -> list[Line]:
+    lessons = notebooks()
+    empty_dir = work / "empty"
+    empty_dir.mkdir()
+    empties = [_blank_notebook(empty_dir / f"empty_{i:02d}.ipynb") for i in range(len(lessons))]
+    ini = work / "pytest.ini"
+    ini.write_text("[pytest]\n", encoding="utf-8")
+
+    def nbval(paths: list[Path]) -> float:
+        argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", str(ini),
+                "--rootdir", str(work), "--nbval-lax", "--nbval-current-env", *map(str, paths)]
+        started = time.perf_counter()
+        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
+        elapsed = time.perf_counter() - started
+        if done.returncode != 0:
+            # Still timed (the same work was done), but say so: fix the notebooks.
+            summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-500:]
+            failures.append(summary)
+            log(f"P1 warning: nbval did not pass: {summary}")
+        return elapsed
+
+    real, empty = [], []
+    failures: list[str] = []
+    for i in range(repeat):
+        real.append(nbval(lessons))
+        empty.append(nbval(empties))
+        log(f"P1 run {i + 1}/{repeat}: notebooks {real[-1]:.1f} s, empty {empty[-1]:.1f} s")
+    label = f"nbval, {len(lessons)} notebooks vs {len(lessons)} empty"
+    if failures:
+        label += " (NBVAL FAILED)"
+    return [Line("P1", label, statistics.median(real), statistics.median(empty), "s")]
+
+
+# --- P2 -------------------------------------------------------------------------------
+
+
+def _changes(widget, count: int) -> Iterator[tuple[object, object]]:
+    """``count`` (control, value) pairs cycling through every value of every control.
+
+    Values are read when a control's turn comes, since one control may change
+    another's options (the comparison's aspects depend on the pair).
+    """
+    from tests.widget_discovery import _values
+
+    def forever() -> Iterator[tuple[object, object]]:
+        while True:
+            for control in widget.controls:
+                for value in _values(control):
+                    yield control, value
+
+    return itertools.islice(forever(), count)
+
+
+def _html_baseline(instance) -> tuple[Callable[[], str], Callable[[], str]] | None:
+    """For widgets whose output is HTML: (direct producer of the same HTML, what is shown)."""
+    from osteo_teach.compare import comparison_html
+    from osteo_teach.widgets import ComparisonExplorer
+
+    if isinstance(instance, ComparisonExplorer):
+        pair, aspect = instance.pair_dropdown.value, instance.aspect_dropdown.value
+        return (lambda: comparison_html(pair, aspect, instance._data)), (lambda: instance.table.value)
+    try:  # the guideline widget (issue 4): its own pure functions, if they are still there
+        from osteo_teach import evidence
+    except ImportError:
+        return None
+    if isinstance(instance, getattr(evidence, "GuidelineExplorer", ())) and hasattr(evidence, "_results_html"):
+        case = instance.case()
+        return (
+            (lambda: evidence._results_html(evidence.assess_case(case, instance._data))),
+            (lambda: instance.checklist.value),
+        )
+    return None
+
+
+@dataclass
+class WidgetTiming:
+    widget: float
+    baseline: float
+    floor: float | None
+    note: str
+
+
+def _time_widget(widget, changes: int, profile: bool) -> WidgetTiming | None:
+    """Median seconds per change (widget) and per direct draw (baseline).
+
+    For HTML widgets also a floor: the direct HTML plus what any ipywidgets
+    dropdown-driven view must pay (a bare Dropdown change with no observer and
+    an HTML widget's value set), to show what part of the cost is ours.
+    """
+    import ipywidgets
+
+    from osteo_teach.plots import new_figure, render_png
+    from tests.widget_discovery import _values
+
+    panel = widget.figure_panel()
+    instance = widget.instance
+    if panel is None and _html_baseline(instance) is None:
+        return None
+
+    def baseline() -> tuple[Callable[[], object], Callable[[], object]]:
+        if panel is not None:
+            draw = panel.last_draw
+            size = tuple(panel.figure.get_size_inches())
+
+            def direct() -> bytes:
+                figure = new_figure(*size)
+                draw(figure)
+                return render_png(figure)
+            return direct, (lambda: panel.png)
+        return _html_baseline(instance)  # type: ignore[return-value]
+
+    bare_dropdown = ipywidgets.Dropdown(options=["a", "b"], value="a")
+    bare_html = ipywidgets.HTML()
+    # Warm up both paths (first draws load fonts and caches).
+    for control, value in _changes(widget, 4):
+        control.value = value
+        baseline()[0]()
+    widget_times, base_times, floor_times, same = [], [], [], 0
+    profiler = cProfile.Profile() if profile else None
+    for control, value in _changes(widget, changes):
+        if control.value == value:
+            # Setting the same value fires nothing: step away first (untimed).
+            others = [v for v in _values(control) if v != value]
+            if not others:
+                continue
+            control.value = others[0]
+        if profiler:
+            profiler.enable()
+        started = time.perf_counter()
+        control.value = value
+        widget_times.append(time.perf_counter() - started)
+        if profiler:
+            profiler.disable()
+        direct, shown = baseline()
+        started = time.perf_counter()
+        result = direct()
+        base_times.append(time.perf_counter() - started)
+        same += result == shown()
+        if panel is None:
+            started = time.perf_counter()
+            bare_dropdown.value = "b" if bare_dropdown.value == "a" else "a"
+            bare_html.value = result
+            floor_times.append(time.perf_counter() - started + base_times[-1])
+    note = f"{len(widget_times)} changes, identical output {same}/{len(widget_times)}"
+    if profiler:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(18)
+        print(f"\n--- cProfile of {widget.name} changes ---\n{out.getvalue()}", file=sys.stderr)
+    floor = statistics.median(floor_times) if floor_times else None
+    return WidgetTiming(statistics.median(widget_times), statistics.median(base_times), floor, note)
+
+
+def bench_p2(changes: int, profile: bool) -> list[Line]:
+    from osteo_teach.style import use_style
+    from tests.widget_discovery import discover_widgets
+
+    use_style("classroom")  # what ot.start() applies in every notebook
+    lines = []
+    for widget in discover_widgets():
+        short = widget.name.replace("osteo_teach.", "")
+        timing = _time_widget(widget, changes, profile)
+        if timing is None:
+            print(f"P2  {short:<48} not measured: no figure panel and no direct HTML baseline")
+            continue
+        log(f"P2 {short}: {timing.note}")
+        lines.append(Line("P2", f"change -> redraw, {short}", timing.widget, timing.baseline, "ms"))
+        if timing.floor is not None:
+            lines.append(Line("P2", f"(info) {short.split('.')[-1]} vs HTML + bare widgets", timing.widget,
+                              timing.floor, "ms"))
+    return lines
+
+
+# --- P3 -------------------------------------------------------------------------------
+
+_TIMED = "import time\nstarted = time.perf_counter()\n{body}\nprint(repr(time.perf_counter() - started))\n"
+P3_PACKAGE = "import osteo_teach\nosteo_teach.load()"
+P3_BASELINE = "import matplotlib.pyplot\nimport ipywidgets"
+P3_FIRST_CELL = "import contextlib, io\nimport osteo_teach as ot\nwith contextlib.redirect_stdout(io.StringIO()):\n    ot.start()"
+
+
+def _timed_subprocess(body: str) -> float:
+    done = subprocess.run([sys.executable, "-c", _TIMED.format(body=body)], cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def bench_p3(repeat: int) -> list[Line]:
+    package, baseline, first_cell = [], [], []
+    for _ in range(repeat):
+        package.append(_timed_subprocess(P3_PACKAGE))
+        baseline.append(_timed_subprocess(P3_BASELINE))
+        first_cell.append(_timed_subprocess(P3_FIRST_CELL))
+    base = statistics.median(baseline)
+    main = Line("P3", "import osteo_teach + load() vs mpl.pyplot+ipywidgets", statistics.median(package), base, "ms")
+    info = Line("P3", "(info) first cell: ot.start() vs the same", statistics.median(first_cell), base, "ms")
+    return [main, info]
+
+
+# --- P4 -------------------------------------------------------------------------------
+
+_RUSAGE = "import resource\nprint('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+
+
+def _peak_kib(run) -> int:
+    if not run.ok:
+        raise RuntimeError(run.describe_error())
+    text = "".join(o.get("text", "") for o in run.extra_outputs[-1])
+    return int(text.split("MAXRSS", 1)[1].split()[0])
+
+
+def bench_p4(repeat: int, work: Path) -> list[Line]:
+    import nbformat
+
+    bare = nbformat.v4.new_notebook()
+    bare.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    bare.cells.append(nbformat.v4.new_code_cell("import matplotlib.pyplot"))
+    baseline = []
+    peaks: dict[str, list[int]] = {p.name: [] for p in notebooks()}
+    for i in range(repeat):
+        baseline.append(_peak_kib(run_notebook(nb=bare, cwd=work, extra_cells=[_RUSAGE])))
+        for path in notebooks():
+            peaks[path.name].append(_peak_kib(run_notebook(path, extra_cells=[_RUSAGE])))
+        log(f"P4 run {i + 1}/{repeat}: bare kernel {baseline[-1] / 1024:.0f} MiB")
+    base = statistics.median(baseline) / 1024
+    return [Line("P4", f"kernel peak memory, {name}", statistics.median(v) / 1024, base, "MiB")
+            for name, v in peaks.items()]
+
+
+# --- P5 -------------------------------------------------------------------------------
+
+
+def bench_p5(repeat: int, work: Path) -> list[Line]:
+    try:
+        from tests.browser import lab_driver as lab
+    except ImportError as exc:
+        print(f"P5  not measured: the browser machinery is missing ({exc})")
+        return []
+    from playwright.sync_api import sync_playwright
+
+    root = lab.copy_notebooks(lab.REPO_NOTEBOOKS, work / "root")
+    blank = "zz_blank_benchmark.ipynb"
+    _blank_notebook(root / "notebooks" / blank)
+    names = [p.name for p in notebooks()]
+    times: dict[str, list[float]] = {name: [] for name in [blank, *names]}
+
+    with sync_playwright() as pw:
+        server = lab.start_lab(root, work / "lab")
+        browser = lab.launch_browser(pw)
+        try:
+            def measure(name: str) -> None:
+                guarded = lab.new_guarded_page(browser)
+                try:
+                    lab.open_notebook(guarded.page, server, f"notebooks/{name}")
+                    seconds = lab.run_all_and_wait(guarded.page)
+                    report = lab.notebook_report(guarded.page)
+                    if report.errors or report.unrendered:
+                        raise RuntimeError(f"{name}: {report.errors or report.unrendered}")
+                    times[name].append(seconds)
+                finally:
+                    guarded.close()
+                    server.shutdown_kernels()
+
+            for i in range(repeat):
+                measure(blank)
+                for name in names:
+                    measure(name)
+                measure(blank)
+                log(f"P5 run {i + 1}/{repeat}: blank {times[blank][-1]:.2f} s")
+        finally:
+            browser.close()
+            leftovers = server.stop()
+            if leftovers:
+                print(f"P5  warning: processes left by the lab server: {leftovers}", file=sys.stderr)
+    base = statistics.median(times[blank])
+    return [Line("P5", f"run all -> widgets rendered, {name}", statistics.median(times[name]), base, "s")
+            for name in names]
+
+
+# --- main -----------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", default="P1,P2,P3,P4,P5", help="comma-separated subset, e.g. P2,P3")
+    parser.add_argument("--repeat-p1", type=int, default=3, help="nbval runs of each side (default 3)")
+    parser.add_argument("--changes-p2", type=int, default=30, help="dropdown changes per widget (>= 20; default 30)")
+    parser.add_argument("--repeat-p3", type=int, default=9, help="fresh interpreters per side (default 9)")
+    parser.add_argument("--repeat-p4", type=int, default=2, help="kernel runs per notebook (default 2)")
+    parser.add_argument("--repeat-p5", type=int, default=2, help="browser runs per notebook (default 2)")
+    parser.add_argument("--profile", default="", help="comma-separated parts to profile (P2)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 if any figure misses its target")
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    args = parser.parse_args(argv)
+    wanted = {part.strip().upper() for part in args.only.split(",") if part.strip()}
+    profile = {part.strip().upper() for part in args.profile.split(",") if part.strip()}
+    if args.changes_p2 < 20:
+        parser.error("--changes-p2 must be at least 20")
+
+    started = time.perf_counter()
+    print(f"osteo-teach benchmark: {len(notebooks())} notebooks, Python {sys.version.split()[0]}, "
+          f"{os.cpu_count()} cores; ratio = measured / baseline, medians")
+    lines: list[Line] = []
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="osteo-bench-") as tmp:
+        work = Path(tmp)
+        steps: list[tuple[str, Callable[[], list[Line]]]] = [
+            ("P1", lambda: bench_p1(args.repeat_p1, work / "p1")),
+            ("P2", lambda: bench_p2(args.changes_p2, "P2" in profile)),
+            ("P3", lambda: bench_p3(args.repeat_p3)),
+            ("P4", lambda: bench_p4(args.repeat_p4, work / "p4")),
+            ("P5", lambda: bench_p5(args.repeat_p5, work / "p5")),
+        ]
+        for key, step in steps:
+            if key not in wanted:
+                continue
+            (work / key.lower()).mkdir(exist_ok=True)
+            try:
+                new = step()
+            except Exception as exc:  # noqa: BLE001 - report and go on with the others
+                failed = True
+                print(f"{key:<3} FAILED: {type(exc).__name__}: {exc}")
+                continue
+            for line in new:
+                print(line, flush=True)
+            lines.extend(new)
+    figures = [line for line in lines if "(info)" not in line.label]
+    misses = [line for line in figures if line.verdict == "MISS"]
+    print(f"{len(figures)} figures, {len(misses)} missed their target; took {time.perf_counter() - started:.0f} s")
+    if args.json:
+        args.json.write_text(json.dumps([
+            {"key": l.key, "label": l.label, "value": l.value, "baseline": l.baseline, "unit": l.unit,
+             "ratio": l.ratio, "target": l.target, "verdict": l.verdict} for l in lines], indent=2))
+    return 1 if failed or (args.strict and misses) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
