@@ -187,9 +187,13 @@ def phase_timeline(data: CourseData | None = None) -> SummarisedFigure:
 
 
 def phases_text(data: CourseData | None = None, width: int = 88) -> str:
-    """Each healing phase with its window and cited description, as plain text."""
+    """Each healing phase with its approximate window and cited description, as plain text.
+
+    The heading says the windows are approximate, so the text alone (without the figure's
+    title) does not read as exact week boundaries.
+    """
     data = data or load()
-    lines: list[str] = []
+    lines: list[str] = ["Approximate windows (sources differ; phases overlap):"]
     for phase in _phases(data):
         lines.append(f"{phase.order}. {phase.name.upper()} ({_phase_label(phase)})")
         lines.append(textwrap.fill(_cited(phase.description), width=width, initial_indent="   ", subsequent_indent="   "))
@@ -290,7 +294,8 @@ class PlannedStep:
 
     ``low``-``high`` is the window, in weeks after the fracture, in which the
     step ends (immobilisation, which starts at week 0) or happens (the check
-    x-ray, the start of physiotherapy).
+    x-ray, the start of physiotherapy). ``minimum``: the source gives the window
+    as a minimum ("not before"), so the step may last (or start) later.
     """
 
     kind: str
@@ -299,6 +304,7 @@ class PlannedStep:
     high: float
     what: SourcedText
     timing: SourcedText
+    minimum: bool = False
 
     @property
     def illustrative(self) -> bool:
@@ -361,7 +367,8 @@ def resolve_timeline(site_id: str, reduction_id: str, data: CourseData | None = 
         )
     elif chosen is not None:
         immobilisation = PlannedStep(
-            "immobilisation", chosen.label, chosen.weeks.min, chosen.weeks.max, chosen.what, chosen.timing
+            "immobilisation", chosen.label, chosen.weeks.min, chosen.weeks.max, chosen.what, chosen.timing,
+            chosen.minimum,
         )
     else:  # pragma: no cover - data always has defaults; kept for edited data
         raise KeyError(f"no immobilisation step in data/timeline_steps.yaml for '{reduction_id}'")
@@ -370,11 +377,13 @@ def resolve_timeline(site_id: str, reduction_id: str, data: CourseData | None = 
         step = _choose(steps, kind, site_id, reduction_id)
         if step is None:
             continue
+        minimum = step.minimum
         if step.anchor == "immobilisation_end":
             low, high = immobilisation.low + step.weeks.min, immobilisation.high + step.weeks.max
+            minimum = minimum or immobilisation.minimum
         else:
             low, high = step.weeks.min, step.weeks.max
-        planned.append(PlannedStep(kind, step.label, low, high, step.what, step.timing))
+        planned.append(PlannedStep(kind, step.label, low, high, step.what, step.timing, minimum))
     fact = data.get("key_facts", REFERENCE_FACT)
     return Timeline(
         site=site,
@@ -409,7 +418,7 @@ def _draw_step(ax, y: float, step: PlannedStep, x_end: float) -> None:
             ax.barh(y, step.low, left=0, height=0.6, color=colour, alpha=0.9, lw=0)
             if step.high > step.low:
                 _fade(ax, y, step.low, step.high, colour)
-        label = f"for {_weeks(step.low, step.high)}"
+        label = f"{'at least' if step.minimum else 'for'} {_weeks(step.low, step.high)}"
     elif step.kind == "check_xray":
         if step.high > step.low:
             ax.barh(y, step.high - step.low, left=step.low, height=0.6, facecolor="white",
@@ -425,6 +434,7 @@ def _draw_step(ax, y: float, step: PlannedStep, x_end: float) -> None:
             arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 2, "ls": "--" if hatch else "-"},
         )
         label = f"from week {step.low:g}" + (f"-{step.high:g}" if step.high > step.low else "")
+        label += " or later" if step.minimum else ""
         ax.text(min(step.high + 0.12 * x_end, x_end) + x_end * 0.01, y, label, fontsize="small", va="center",
                 bbox=_TEXT_BOX, zorder=6)
         return
@@ -487,11 +497,12 @@ def _summary(timeline: Timeline) -> str:
     parts = []
     for step in timeline.steps:
         if step.kind == "immobilisation":
-            text = f"{step.label.lower()} for {_weeks(step.low, step.high)}"
+            text = f"{step.label.lower()} for {'at least ' if step.minimum else ''}{_weeks(step.low, step.high)}"
         elif step.kind == "check_xray":
             text = f"a check x-ray in week {step.low:g}-{step.high:g}" if step.high > step.low else f"a check x-ray at week {step.low:g}"
         else:
             text = f"physiotherapy from week {step.low:g}" + (f"-{step.high:g}" if step.high > step.low else "")
+            text += " or later" if step.minimum else ""
         parts.append(text + (" (illustrative)" if step.illustrative else ""))
     return (
         f"{site.name} after {timeline.reduction.name.lower()}: healing phases from inflammation to "
@@ -524,7 +535,8 @@ def timeline_text(site_id: str, reduction_id: str, data: CourseData | None = Non
         flag = " - timing illustrative" if step.illustrative else ""
         when = {"immobilisation": "ends", "check_xray": "week", "physiotherapy": "starts"}[step.kind]
         span = f"{step.low:g}" if step.high == step.low else f"{step.low:g}-{step.high:g}"
-        head = f"{step.label}: {when} {'week ' if step.kind != 'check_xray' else ''}{span}{flag}"
+        later = " at the earliest" if step.minimum else ""
+        head = f"{step.label}: {when} {'week ' if step.kind != 'check_xray' else ''}{span}{later}{flag}"
         lines += item(head, _cited(step.what))
         if step.timing is not step.what:
             lines.append(textwrap.fill("When: " + _cited(step.timing), width=width,

@@ -508,6 +508,8 @@ class TimelineStep(Record):
     reduction: ProcedureId | None = None
     anchor: Literal["injury", "immobilisation_end"] = "injury"
     weeks: WeekRange
+    #: True when the source gives the weeks as a minimum ("not before 9-12 weeks").
+    minimum: bool = False
     what: SourcedText
     timing: SourcedText
 

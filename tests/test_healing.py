@@ -128,6 +128,23 @@ def test_sourced_immobilisation_is_not_labelled_illustrative():
     assert (ankle.low, ankle.high) == (9, 12) and ankle.timing.sources == ["ao_malleoli"]
 
 
+def test_a_minimum_immobilisation_reads_as_at_least_in_figure_summary_and_text():
+    # AO: after reduction the ankle cast "should not be removed before 9-12 weeks" (a minimum).
+    ankle = healing.resolve_timeline("ankle", "closed_reduction").step("immobilisation")
+    assert ankle.minimum
+    figure = new_figure()
+    summary = healing.draw_timeline(figure, "ankle", "closed_reduction")
+    assert "for at least 9-12 weeks" in summary
+    assert any(t.get_text() == "at least 9-12 weeks" for t in figure.axes[0].texts)
+    assert "ends week 9-12 at the earliest" in healing.timeline_text("ankle", "closed_reduction")
+    wrist = healing.draw_timeline(new_figure(), "wrist", "closed_reduction")
+    assert "at least" not in wrist
+
+
+def test_phases_text_says_the_windows_are_approximate():
+    assert healing.phases_text().startswith("Approximate windows")
+
+
 def test_reduction_type_changes_immobilisation_and_physiotherapy():
     closed = healing.resolve_timeline("ankle", "closed_reduction")
     opened = healing.resolve_timeline("ankle", "open_reduction")
