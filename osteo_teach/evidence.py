@@ -6,7 +6,7 @@
 - :func:`design_lesson_text`: the trials grouped by their control (sham, usual
   care, another procedure, none), for the lesson on why they disagree.
 - :func:`vertos4_figure`: VERTOS IV's between-group pain differences against the
-  trial's -1.5-point clinically relevant line (95% CI only where sourced).
+  trial's -1.5 VAS threshold for clinically significant relief (95% CI only where sourced).
 - :class:`GuidelineExplorer`: four guidelines side by side, and a teaching case
   checked against NICE TA279's criteria one by one (a lesson in reading
   criteria, not advice).
@@ -37,6 +37,7 @@ __all__ = [
     "trial_number",
     "trial_table_text",
     "trial_table_html",
+    "format_reported",
     "trial_numbers_text",
     "design_lesson_text",
     "draw_vertos4",
@@ -177,14 +178,23 @@ def trial_table_html(data: CourseData | None = None) -> str:
     )
 
 
+def format_reported(value: float, decimals: int | None) -> str:
+    """A reported number with the decimal places its source gives (``40.0``, not ``40``).
+
+    ``decimals`` comes from the data (``TrialNumber.decimals``); ``None`` prints the
+    value as stored.
+    """
+    return f"{value:g}" if decimals is None else f"{value:.{decimals}f}"
+
+
 def trial_numbers_text(data: CourseData | None = None) -> str:
     """Every recorded number, treatment vs control, as reported (for the exercises)."""
     lines = []
     for t in trials(data):
         for n in t.numbers:
             note = f", {n.note}" if n.note else ""
-            first = f"{n.intervention:g}" + (f" of {n.intervention_total}" if n.intervention_total else "")
-            second = f"{n.control:g}" + (f" of {n.control_total}" if n.control_total else "")
+            first = format_reported(n.intervention, n.decimals) + (f" of {n.intervention_total}" if n.intervention_total else "")
+            second = format_reported(n.control, n.decimals) + (f" of {n.control_total}" if n.control_total else "")
             lines.append(
                 f"{t.id}/{n.id}: {n.measure}: {first} ({t.intervention.lower()}) vs "
                 f"{second} ({_control_name(t)}) {n.unit}{note} [{', '.join(n.sources)}]"
@@ -227,7 +237,7 @@ def draw_vertos4(figure: Figure, points: list[PainDifference], threshold: float,
     ax.axhspan(threshold - 10, threshold, color=OKABE_ITO["bluish_green"], alpha=0.12, linewidth=0)
     ax.axhline(0, color=OKABE_ITO["black"], linewidth=1.2)
     ax.axhline(threshold, color=OKABE_ITO["vermillion"], linestyle="--", linewidth=2.5,
-               label=f"clinically relevant difference ({threshold:g} points)")
+               label=f"trial's threshold for clinically significant relief ({threshold:g} on the VAS)")
     ax.plot(xs, ys, color=OKABE_ITO["blue"], marker="o", markersize=9, linewidth=2,
             label="between-group difference (point estimate)")
     with_ci = [(x, p) for x, p in zip(xs, points) if p.ci_low is not None]
@@ -239,7 +249,7 @@ def draw_vertos4(figure: Figure, points: list[PainDifference], threshold: float,
         right = p.ci_low is not None  # keep the label clear of the interval
         ax.annotate(f"{p.difference:+.2f}", (x, p.difference), textcoords="offset points",
                     xytext=(10, 6) if right else (0, 12), ha="left" if right else "center", fontsize="small")
-    ax.text(len(xs) - 1, threshold - 0.15, "more relief with vertebroplasty\n(beyond the relevant line)",
+    ax.text(len(xs) - 1, threshold - 0.15, "more relief with vertebroplasty\n(beyond the threshold line)",
             ha="right", va="top", fontsize="small")
     ax.set_xticks(xs, [p.label for p in points])
     ax.set_xlim(-0.5, len(xs) - 0.5)
@@ -264,8 +274,8 @@ def draw_vertos4(figure: Figure, points: list[PainDifference], threshold: float,
     )
     return (
         f"VERTOS IV: from {points[0].label} to {points[-1].label} the between-group pain difference "
-        f"ranged from {min(ys):+.2f} to {max(ys):+.2f} VAS points, never reaching the {threshold:g}-point "
-        f"clinically relevant line (closest: {closest:+.2f}); {ci_part or 'no 95% CI is in the verified sources'}."
+        f"ranged from {min(ys):+.2f} to {max(ys):+.2f} VAS points, never reaching the trial's {threshold:g} VAS "
+        f"threshold for clinically significant relief (closest: {closest:+.2f}); {ci_part or 'no 95% CI is in the verified sources'}."
     )
 
 

@@ -351,6 +351,9 @@ class TrialNumber(BaseModel):
     #: Denominators, where the value is a count ("157 of 214 treated levels").
     intervention_total: int | None = None
     control_total: int | None = None
+    #: Decimal places the source prints (1 for "40.0"); ``None`` prints the value as
+    #: stored. YAML keeps 40.0 only as the number 40, so the precision is data.
+    decimals: Annotated[int, Field(ge=0, le=4)] | None = None
     note: str | None = None
     sources: Sources
 

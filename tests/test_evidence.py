@@ -15,6 +15,7 @@ from osteo_teach.evidence import (
     GuidelineExplorer,
     assess_case,
     design_lesson_text,
+    format_reported,
     guidelines_html,
     guidelines_text,
     trial_number,
@@ -96,6 +97,13 @@ def test_trial_numbers_allow_the_absolute_difference_exercise():
         trial_number("vapour", "vas")
 
 
+def test_numbers_print_with_the_decimal_places_the_source_gives():
+    text = trial_numbers_text()
+    assert "Procedure duration: 40.0 (balloon kyphoplasty) vs 31.8 (vertebroplasty) minutes" in text
+    assert "7.2 (balloon kyphoplasty) vs 2.0 (usual care) points" in text
+    assert format_reported(40.0, None) == "40" and format_reported(40.0, 1) == "40.0"
+
+
 def test_design_lesson_groups_trials_by_control():
     text = design_lesson_text()
     order = [text.index(f"CONTROL: {k}") for k in ("SHAM", "USUAL CARE", "OTHER PROCEDURE", "NO CONTROL")]
@@ -117,7 +125,11 @@ def test_vertos4_figure_renders_with_threshold_and_sourced_interval_only(style):
         assert [t.get_text() for t in ax.get_xticklabels()][-1] == "12 months"
         assert any(line.get_ydata()[0] == -1.5 for line in ax.get_lines() if len(line.get_ydata()) == 2)
         assert any("not in verified sources" in t.get_text() for t in ax.texts)
-        assert "-1.5-point clinically relevant line" in item.summary and "-0.37 to 1.24" in item.summary
+        assert "-1.5 VAS threshold for clinically significant relief" in item.summary
+        assert "-0.37 to 1.24" in item.summary
+        # The source defines the threshold on the VAS; the legend must not call it a between-group definition.
+        legend = " ".join(t.get_text() for t in ax.get_legend().get_texts())
+        assert "clinically significant relief (-1.5 on the VAS)" in legend
     finally:
         use_style("classroom")
 
