@@ -47,6 +47,14 @@ WIDGET_CELL_SOURCE = "ComparisonExplorer("
 #: RISE's default theme ("simple") asks Google Fonts (refused when offline).
 RISE_SETTINGS = {"theme": "white"}
 
+_ACTIVE_CELL_JS = """() => {
+  const cells = [...document.querySelectorAll('.jp-Notebook .jp-Cell')];
+  return cells.findIndex(c => c.classList.contains('jp-mod-active'));
+}"""
+_WIDGET_CELL_RAN_JS = """(src) => [...document.querySelectorAll('.jp-CodeCell')].some(c =>
+  c.textContent.includes(src) && /\\[\\d+\\]/.test((c.querySelector('.jp-InputPrompt') || {}).textContent || '')
+  && c.querySelector('.jp-OutputArea-output'))"""
+
 
 def _use_rise_settings(server: LabServer) -> None:
     """Write the course's RISE settings into the test server's (temporary) user settings."""
@@ -66,19 +74,16 @@ def rise_slideshow(browser: Any, lab_server: LabServer) -> Iterator[Any]:
         page.locator(".reveal .slides").wait_for(state="attached")
         page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(state="attached")
         page.locator(".jp-Notebook .jp-Cell").first.click()
-        for _ in range(30):  # Shift+Enter runs the active cell and moves on, slide by slide
-            active = page.locator(".jp-Cell.jp-mod-active").first.text_content() or ""
-            page.keyboard.press("Shift+Enter")
-            if WIDGET_CELL_SOURCE in active:
+        for _ in range(40):  # Shift+Enter runs the active cell and moves on, slide by slide
+            if page.evaluate(_WIDGET_CELL_RAN_JS, WIDGET_CELL_SOURCE):
                 break
+            before = page.evaluate(_ACTIVE_CELL_JS)
+            page.keyboard.press("Shift+Enter")
+            # Wait until the slideshow moved to the next cell, so no key press is lost.
+            page.wait_for_function(f"(old) => ({_ACTIVE_CELL_JS})() !== old", arg=before, timeout=30_000)
+            page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(state="attached")
         else:
-            raise AssertionError("never reached the comparison widget's cell in the slideshow")
-        page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(state="attached")
-        page.wait_for_function(
-            "(src) => [...document.querySelectorAll('.jp-CodeCell')].some(c => c.textContent.includes(src)"
-            " && /\\[\\d+\\]/.test((c.querySelector('.jp-InputPrompt') || {}).textContent || ''))",
-            arg=WIDGET_CELL_SOURCE,
-        )
+            raise AssertionError("Shift+Enter never ran the comparison widget's cell in the slideshow")
         page.wait_for_timeout(1000)  # give the widget manager its chance to render
         yield guarded
     finally:
