@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+if TYPE_CHECKING:  # imported when a figure is made: notebooks that draw nothing skip it
+    from matplotlib.figure import Figure
 
 __all__ = ["SummarisedFigure", "new_figure", "render_png", "show_figure", "is_blank_png"]
 
@@ -33,6 +34,8 @@ class SummarisedFigure:
 def new_figure(width: float | None = None, height: float | None = None) -> Figure:
     """A figure of the current style's size (or the size given), with an Agg canvas."""
     import matplotlib as mpl
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     default_w, default_h = mpl.rcParams["figure.figsize"]
     figure = Figure(figsize=(width or default_w, height or default_h))

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 from IPython.display import Image
-from matplotlib.figure import Figure
+
+if TYPE_CHECKING:  # not imported at run time: the quiz and comparison need no matplotlib
+    from matplotlib.figure import Figure
 
 from .compare import ALL_ASPECTS, comparison_html, comparison_text
 from .data import CourseData, load
