@@ -13,7 +13,8 @@ handout, and written as
   jQuery and the widget renderer load from ``DIR/vendor/`` (copied from the
   repository's ``vendor/``), never from a CDN: classrooms can be offline.
 - ``DIR/handouts/NN_name.html``: one self-contained HTML file (images embedded,
-  require.js and the widget renderer inlined when the notebook has widgets).
+  require.js and the widget renderer inlined when the notebook has widgets;
+  only the icon font on widget buttons is a separate file, next to it).
 
 MathJax and mermaid, which nbconvert would load from CDNs, are left out (the
 notebooks use neither); solutions are folded under "Solution (click to show)".
@@ -43,6 +44,10 @@ REVEAL_PREFIX = "reveal.js"
 REQUIRE_JS = "requirejs/require.js"
 JQUERY = "jquery/jquery.min.js"
 WIDGET_RENDERER = "html-manager/embed-amd.js"
+#: The widget renderer's icon font (Font Awesome, for button icons). The renderer
+#: looks for it next to the page, under these folders (its webpack public path).
+ICON_FONTS = VENDOR / "html-manager" / "fonts"
+ICON_FONT_DIRS = ("@jupyter-widgets", "@jupyter-widgets/html-manager/dist")
 
 
 def notebooks() -> list[Path]:
@@ -113,8 +118,12 @@ def build(paths: list[Path], out: Path, *, slides_style: str = "projector", log=
     """
     out.mkdir(parents=True, exist_ok=True)
     shutil.copytree(VENDOR, out / "vendor", dirs_exist_ok=True)
-    (out / "slides").mkdir(exist_ok=True)
-    (out / "handouts").mkdir(exist_ok=True)
+    for folder in ("slides", "handouts"):
+        for relative in ICON_FONT_DIRS:
+            target = out / folder / relative
+            target.mkdir(parents=True, exist_ok=True)
+            for font in ICON_FONTS.glob("*.woff2"):
+                shutil.copy2(font, target / font.name)
     slides, handouts = slides_exporter("../vendor"), handout_exporter()
     inline = _inline_scripts()
     built: dict[str, list[Path]] = {"slides": [], "handouts": []}
