@@ -12,7 +12,9 @@ the median over repeated runs (the repeat counts are options), with its target:
 P1  ``pytest --nbval-lax`` over every notebook in ``notebooks/`` vs the same
     command over as many empty notebooks (one cell holding ``pass``: nbval starts
     a kernel only for a notebook with a code cell) in a temporary folder. Both
-    runs use the same empty pytest configuration. Target <= 1.5.
+    runs use the same empty pytest configuration. Target <= 1.5. An extra line
+    (not a target) compares with notebooks whose one cell imports
+    ``matplotlib.pyplot`` and ``ipywidgets``: the libraries every lesson needs.
 
 P2  For every widget (found generically, see ``tests/widget_discovery.py``):
     setting a dropdown value until the redrawn output is shown, vs producing
@@ -40,14 +42,21 @@ P3  In a fresh interpreter each time: ``import osteo_teach`` plus the first
     An extra line (not a target) shows what a notebook's first cell costs:
     ``import osteo_teach as ot; ot.start()``.
 
-P4  A kernel's peak memory (``ru_maxrss`` asked from inside the kernel) after
-    running each notebook with nbclient, vs a bare kernel that ran
-    ``import matplotlib.pyplot``. Target <= 1.5 per notebook.
+P4  A kernel's peak memory, asked from inside the kernel after running each
+    notebook with nbclient, vs a bare kernel that ran ``import matplotlib.pyplot``.
+    Target <= 1.5 per notebook. The peak is the kernel's ``VmHWM`` (Linux):
+    ``ru_maxrss`` is kept across ``exec`` on Linux, so a kernel started from a
+    large process reports that process's size (seen here: every kernel "196 MiB"
+    after P2 had run in this process); ``ru_maxrss`` is the fallback elsewhere.
 
 P5  In JupyterLab in headless Chromium (the browser tests' machinery,
     ``tests/browser/lab_driver.py``): "Run All Cells" clicked until the kernel is
     idle with every widget rendered and every image loaded, per notebook, vs the
-    same for a blank notebook (one ``pass`` cell). Target <= 2 per notebook.
+    same for a blank notebook (one ``pass`` cell). Target <= 2 per notebook. The
+    kernel is already started and idle when "Run All" is clicked (the driver
+    waits for that), so the blank's time is the browser's round trip alone. An
+    extra line (not a target) shows a blank notebook whose one cell imports
+    ``matplotlib.pyplot`` and ``ipywidgets``, against the same baseline.
 
 Exit status is 0 unless a measurement failed (a notebook error, say); with
 ``--strict`` a MISS also gives 1.
@@ -106,7 +115,7 @@ class Line:
         scale = {"s": 1.0, "ms": 1e3, "MiB": 1.0}[self.unit]
         digits = 3 if min(self.value, self.baseline) * scale < 1 else 1
         return (
-            f"{self.key:<3} {self.label:<52} {self.value * scale:8.{digits}f} / "
+            f"{self.key:<3} {self.label:<60} {self.value * scale:8.{digits}f} / "
             f"{self.baseline * scale:8.{digits}f} {self.unit:<3} = {self.ratio:5.2f}"
             f"   target <= {self.target:<3} {self.verdict}"
         )
@@ -116,12 +125,12 @@ def log(message: str) -> None:
     print(f"    ... {message}", file=sys.stderr, flush=True)
 
 
-def _blank_notebook(path: Path) -> Path:
+def _blank_notebook(path: Path, source: str = "pass") -> Path:
     import nbformat
 
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells.append(nbformat.v4.new_code_cell("pass"))
+    nb.cells.append(nbformat.v4.new_code_cell(source))
     nbformat.write(nb, path)
     return path
 
@@ -134,6 +143,8 @@ def bench_p1(repeat: int, work: Path) -> list[Line]:
     empty_dir = work / "empty"
     empty_dir.mkdir()
     empties = [_blank_notebook(empty_dir / f"empty_{i:02d}.ipynb") for i in range(len(lessons))]
+    # Diagnostic: notebooks that only import the libraries every lesson rests on.
+    libraries = [_blank_notebook(empty_dir / f"libs_{i:02d}.ipynb", P3_BASELINE) for i in range(len(lessons))]
     ini = work / "pytest.ini"
     ini.write_text("[pytest]\n", encoding="utf-8")
 
@@ -150,16 +161,22 @@ def bench_p1(repeat: int, work: Path) -> list[Line]:
             log(f"P1 warning: nbval did not pass: {summary}")
         return elapsed
 
-    real, empty = [], []
+    real, empty, floor = [], [], []
     failures: list[str] = []
     for i in range(repeat):
         real.append(nbval(lessons))
         empty.append(nbval(empties))
-        log(f"P1 run {i + 1}/{repeat}: notebooks {real[-1]:.1f} s, empty {empty[-1]:.1f} s")
+        floor.append(nbval(libraries))
+        log(f"P1 run {i + 1}/{repeat}: notebooks {real[-1]:.1f} s, empty {empty[-1]:.1f} s, "
+            f"importing matplotlib.pyplot + ipywidgets only {floor[-1]:.1f} s")
     label = f"nbval, {len(lessons)} notebooks vs {len(lessons)} empty"
     if failures:
         label += " (NBVAL FAILED)"
-    return [Line("P1", label, statistics.median(real), statistics.median(empty), "s")]
+    return [
+        Line("P1", label, statistics.median(real), statistics.median(empty), "s"),
+        Line("P1", "(info) vs as many that import mpl.pyplot+ipywidgets", statistics.median(real),
+             statistics.median(floor), "s"),
+    ]
 
 
 # --- P2 -------------------------------------------------------------------------------
@@ -329,7 +346,19 @@ def bench_p3(repeat: int) -> list[Line]:
 
 # --- P4 -------------------------------------------------------------------------------
 
-_RUSAGE = "import resource\nprint('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+# Linux keeps ru_maxrss across exec, so a kernel launched from a big process (this
+# one, after P2) would report its launcher's size; VmHWM belongs to the kernel's
+# own memory map. Other systems: ru_maxrss (kilobytes on Linux, bytes on macOS).
+_RUSAGE = """
+import resource, sys
+try:
+    with open("/proc/self/status") as status:
+        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = peak // 1024 if sys.platform == "darwin" else peak
+print('MAXRSS', peak)
+"""
 
 
 def _peak_kib(run) -> int:
@@ -371,8 +400,10 @@ def bench_p5(repeat: int, work: Path) -> list[Line]:
     root = lab.copy_notebooks(lab.REPO_NOTEBOOKS, work / "root")
     blank = "zz_blank_benchmark.ipynb"
     _blank_notebook(root / "notebooks" / blank)
+    libraries = "zz_libraries_benchmark.ipynb"  # diagnostic: the libraries alone
+    _blank_notebook(root / "notebooks" / libraries, P3_BASELINE)
     names = [p.name for p in notebooks()]
-    times: dict[str, list[float]] = {name: [] for name in [blank, *names]}
+    times: dict[str, list[float]] = {name: [] for name in [blank, libraries, *names]}
 
     with sync_playwright() as pw:
         server = lab.start_lab(root, work / "lab")
@@ -393,6 +424,7 @@ def bench_p5(repeat: int, work: Path) -> list[Line]:
 
             for i in range(repeat):
                 measure(blank)
+                measure(libraries)
                 for name in names:
                     measure(name)
                 measure(blank)
@@ -403,8 +435,11 @@ def bench_p5(repeat: int, work: Path) -> list[Line]:
             if leftovers:
                 print(f"P5  warning: processes left by the lab server: {leftovers}", file=sys.stderr)
     base = statistics.median(times[blank])
-    return [Line("P5", f"run all -> widgets rendered, {name}", statistics.median(times[name]), base, "s")
-            for name in names]
+    lines = [Line("P5", f"run all -> widgets rendered, {name}", statistics.median(times[name]), base, "s")
+             for name in names]
+    floor = statistics.median(times[libraries])
+    lines.append(Line("P5", "(info) blank that imports mpl.pyplot+ipywidgets", floor, base, "s"))
+    return lines
 
 
 # --- main -----------------------------------------------------------------------------

@@ -100,6 +100,23 @@ def test_running_the_notebooks_writes_nothing_into_data_or_notebooks(offline_run
     assert leftovers == []
 
 
+def test_using_the_package_in_process_writes_nothing_into_data_or_notebooks():
+    """Loading, starting, and driving every widget leave both folders untouched."""
+    import contextlib
+    import io
+
+    import osteo_teach
+
+    before = snapshot(DATA_DIR, NOTEBOOKS_DIR)
+    with contextlib.redirect_stdout(io.StringIO()):
+        osteo_teach.start()
+    osteo_teach.data._load_uncached(DATA_DIR.resolve())
+    for widget in discover_widgets():
+        for _ in each_value(widget.fresh()):
+            pass
+    assert snapshot_diff(before, snapshot(DATA_DIR, NOTEBOOKS_DIR)) == []
+
+
 _PROBE = """
 import socket, urllib.request
 results = []
@@ -346,11 +363,13 @@ def lab_server(tmp_path):
             time.sleep(0.25)
         yield process, port, token
     finally:
+        killed = False
         if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
+            process.send_signal(signal.SIGTERM)  # Jupyter's clean shutdown
             try:
-                process.wait(timeout=20)
+                process.wait(timeout=30)
             except subprocess.TimeoutExpired:
+                killed = True
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
         log.close()
@@ -361,6 +380,7 @@ def lab_server(tmp_path):
         if leftovers:
             os.killpg(process.pid, signal.SIGKILL)
         assert not leftovers, f"processes left behind by the lab server: {leftovers}"
+        assert not killed, "the lab server did not stop within 30 s of SIGTERM"
 
 
 def test_lab_server_listens_on_loopback_only_and_requires_the_token(lab_server):
