@@ -121,6 +121,17 @@ class Line:
         )
 
 
+@dataclass
+class Note:
+    """A printed line that is not a figure (something could not be measured)."""
+
+    key: str
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.key:<3} {self.text}"
+
+
 def log(message: str) -> None:
     print(f"    ... {message}", file=sys.stderr, flush=True)
 
@@ -298,17 +309,17 @@ def _time_widget(widget, changes: int, profile: bool) -> WidgetTiming | None:
     return WidgetTiming(statistics.median(widget_times), statistics.median(base_times), floor, note)
 
 
-def bench_p2(changes: int, profile: bool) -> list[Line]:
+def bench_p2(changes: int, profile: bool) -> list[Line | Note]:
     from osteo_teach.style import use_style
     from tests.widget_discovery import discover_widgets
 
     use_style("classroom")  # what ot.start() applies in every notebook
-    lines = []
+    lines: list[Line | Note] = []
     for widget in discover_widgets():
         short = widget.name.replace("osteo_teach.", "")
         timing = _time_widget(widget, changes, profile)
         if timing is None:
-            print(f"P2  {short:<48} not measured: no figure panel and no direct HTML baseline")
+            lines.append(Note("P2", f"{short}: not measured (no figure panel and no direct HTML baseline)"))
             continue
         log(f"P2 {short}: {timing.note}")
         lines.append(Line("P2", f"change -> redraw, {short}", timing.widget, timing.baseline, "ms"))
@@ -389,12 +400,11 @@ def bench_p4(repeat: int, work: Path) -> list[Line]:
 # --- P5 -------------------------------------------------------------------------------
 
 
-def bench_p5(repeat: int, work: Path) -> list[Line]:
+def bench_p5(repeat: int, work: Path) -> list[Line | Note]:
     try:
         from tests.browser import lab_driver as lab
     except ImportError as exc:
-        print(f"P5  not measured: the browser machinery is missing ({exc})")
-        return []
+        return [Note("P5", f"not measured: the browser machinery is missing ({exc})")]
     from playwright.sync_api import sync_playwright
 
     root = lab.copy_notebooks(lab.REPO_NOTEBOOKS, work / "root")
@@ -465,11 +475,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     print(f"osteo-teach benchmark: {len(notebooks())} notebooks, Python {sys.version.split()[0]}, "
           f"{os.cpu_count()} cores; ratio = measured / baseline, medians")
-    lines: list[Line] = []
+    lines: list[Line | Note] = []
     failed = False
     with tempfile.TemporaryDirectory(prefix="osteo-bench-") as tmp:
         work = Path(tmp)
-        steps: list[tuple[str, Callable[[], list[Line]]]] = [
+        steps: list[tuple[str, Callable[[], list[Line | Note]]]] = [
             ("P1", lambda: bench_p1(args.repeat_p1, work / "p1")),
             ("P2", lambda: bench_p2(args.changes_p2, "P2" in profile)),
             ("P3", lambda: bench_p3(args.repeat_p3)),
@@ -489,13 +499,14 @@ def main(argv: list[str] | None = None) -> int:
             for line in new:
                 print(line, flush=True)
             lines.extend(new)
-    figures = [line for line in lines if "(info)" not in line.label]
+    figures = [line for line in lines if isinstance(line, Line) and "(info)" not in line.label]
     misses = [line for line in figures if line.verdict == "MISS"]
     print(f"{len(figures)} figures, {len(misses)} missed their target; took {time.perf_counter() - started:.0f} s")
     if args.json:
         args.json.write_text(json.dumps([
             {"key": l.key, "label": l.label, "value": l.value, "baseline": l.baseline, "unit": l.unit,
-             "ratio": l.ratio, "target": l.target, "verdict": l.verdict} for l in lines], indent=2))
+             "ratio": l.ratio, "target": l.target, "verdict": l.verdict}
+            for l in lines if isinstance(l, Line)], indent=2))
     return 1 if failed or (args.strict and misses) else 0
 
 
