@@ -62,9 +62,9 @@ TABLE_NOUNS = {
     "healing_phases": "healing phase id",
     "fracture_sites": "fracture site",
     "key_facts": "key fact id",
+    "quiz": "quiz question id",
     "healing_factors": "healing factor id",
     "timeline_steps": "timeline step id",
-    "quiz": "quiz question id",
     "procedure_steps": "procedure step id",
     "trials": "trial id",
     "vertos4_pain": "VERTOS IV time point",
@@ -283,40 +283,6 @@ class KeyFact(Record):
     unit: str | None = None
 
 
-def _one_of_the_options(value: str, info: ValidationInfo) -> str:
-    """A quiz answer must be one of the question's options, word for word."""
-    options = info.data.get("options") or []
-    if value not in options:
-        raise PydanticCustomError(
-            "answer_not_an_option",
-            "the answer '{value}' is not one of the options; expected one of them, word for word",
-            {"value": value},
-        )
-    return value
-
-
-class QuizQuestion(Record):
-    """One multiple-choice question of the self-check quiz (``data/quiz.yaml``).
-
-    ``notebook`` names the lesson whose objectives the question checks;
-    ``explanation`` is the sourced statement shown after an answer.
-
-    Taught in: ``notebooks/06_self_check.ipynb``.
-    """
-
-    notebook: Annotated[str, Field(pattern=r"^0[0-6]_[a-z0-9_]+$")]
-    question: str
-    options: Annotated[list[str], Field(min_length=2)]
-    answer: Annotated[str, AfterValidator(_one_of_the_options)]
-    explanation: SourcedText
-
-    @model_validator(mode="after")
-    def _distinct_options(self) -> "QuizQuestion":
-        if len(set(self.options)) != len(self.options):
-            raise PydanticCustomError("duplicate_option", "the options must all differ")
-        return self
-
-
 class ProcedureStep(Record):
     """One step of a vertebral augmentation procedure, for the procedure stepper.
 
@@ -517,6 +483,40 @@ class TimelineStep(Record):
     timing: SourcedText
 
 
+def _one_of_the_options(value: str, info: ValidationInfo) -> str:
+    """A quiz answer must be one of the question's options, word for word."""
+    options = info.data.get("options") or []
+    if value not in options:
+        raise PydanticCustomError(
+            "answer_not_an_option",
+            "the answer '{value}' is not one of the options; expected one of them, word for word",
+            {"value": value},
+        )
+    return value
+
+
+class QuizQuestion(Record):
+    """One multiple-choice question of the self-check quiz (``data/quiz.yaml``).
+
+    ``notebook`` names the lesson whose objectives the question checks;
+    ``explanation`` is the sourced statement shown after an answer.
+
+    Taught in: ``notebooks/06_self_check.ipynb``.
+    """
+
+    notebook: Annotated[str, Field(pattern=r"^0[0-6]_[a-z0-9_]+$")]
+    question: str
+    options: Annotated[list[str], Field(min_length=2)]
+    answer: Annotated[str, AfterValidator(_one_of_the_options)]
+    explanation: SourcedText
+
+    @model_validator(mode="after")
+    def _distinct_options(self) -> "QuizQuestion":
+        if len(set(self.options)) != len(self.options):
+            raise PydanticCustomError("duplicate_option", "the options must all differ")
+        return self
+
+
 #: Every data file, in load order: ``data/<name>.yaml`` holds records of the model.
 #: A file may refer only to files listed above it.
 SCHEMAS: dict[str, type[Record]] = {
@@ -527,9 +527,9 @@ SCHEMAS: dict[str, type[Record]] = {
     "healing_phases": HealingPhase,
     "fracture_sites": FractureSite,
     "key_facts": KeyFact,
+    "quiz": QuizQuestion,
     "healing_factors": HealingFactor,
     "timeline_steps": TimelineStep,
-    "quiz": QuizQuestion,
     "procedure_steps": ProcedureStep,
     "trials": Trial,
     "vertos4_pain": PainDifference,
