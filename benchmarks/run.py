@@ -417,7 +417,7 @@ def bench_p5(repeat: int, work: Path) -> list[Line | Note]:
 
     with sync_playwright() as pw:
         server = lab.start_lab(root, work / "lab")
-        browser = lab.launch_browser(pw)
+        browser = lab.launch_browser(pw, home=work / "chromium")
         try:
             def measure(name: str) -> None:
                 guarded = lab.new_guarded_page(browser)
