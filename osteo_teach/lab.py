@@ -10,10 +10,17 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["START_NOTEBOOK", "lab_argv", "main"]
+__all__ = ["START_NOTEBOOK", "LABEXTENSIONS_DIR", "lab_argv", "main"]
 
 #: The notebook the lab command opens first (relative to the repository).
 START_NOTEBOOK = "notebooks/00_start_here.ipynb"
+
+#: Prebuilt, plain-JS lab extensions shipped with the package. Today one:
+#: ``osteo-rise-console-shim``, which lets ipywidgets 8 load inside the
+#: jupyterlab-rise slideshow (upstream jupyterlab-contrib/rise#119: the RISE page
+#: lacks the ``@jupyterlab/console`` shared module that the widget manager imports
+#: for an optional service). It registers nothing where that module exists.
+LABEXTENSIONS_DIR = Path(__file__).resolve().parent / "labextensions"
 
 
 def lab_argv(
@@ -33,6 +40,7 @@ def lab_argv(
         f"--LabApp.default_url=/lab/tree/{START_NOTEBOOK}",
         "--LabApp.news_url=",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        f"--LabServerApp.extra_labextensions_path={LABEXTENSIONS_DIR}",
     ]
     if port is not None:
         argv.append(f"--ServerApp.port={port}")

@@ -60,3 +60,17 @@ def test_projector_style_is_larger_than_classroom(restore_style):
     projector = {k: mpl.rcParams[k] for k in classroom}
     assert current_style() == "projector"
     assert all(projector[k] > classroom[k] for k in classroom), (classroom, projector)
+
+
+def test_the_lab_command_loads_the_rise_widget_shim():
+    """make lab (and the browser tests) add the shim that lets widgets load in RISE."""
+    import json
+
+    from osteo_teach.lab import LABEXTENSIONS_DIR, lab_argv
+
+    shim = LABEXTENSIONS_DIR / "osteo-rise-console-shim"
+    assert json.loads((shim / "package.json").read_text())["jupyterlab"]["_build"]["load"] == "static/remoteEntry.js"
+    assert "@jupyterlab/console" in (shim / "static" / "remoteEntry.js").read_text()
+    assert f"--LabServerApp.extra_labextensions_path={LABEXTENSIONS_DIR}" in lab_argv(".")
+    postbuild = (LABEXTENSIONS_DIR.parents[1] / "postBuild").read_text()
+    assert "osteo_teach/labextensions/osteo-rise-console-shim" in postbuild
