@@ -92,7 +92,8 @@ def test_notebook_text_output_repeats_exactly(offline_runs, name):
 
 def test_running_the_notebooks_writes_nothing_into_data_or_notebooks(offline_runs):
     _, before, after = offline_runs
-    assert snapshot_diff(before, after) == []
+    changes = snapshot_diff(before, after)
+    assert not changes, "\n".join(changes)
     leftovers = [
         p for p in [*DATA_DIR.rglob("*"), *NOTEBOOKS_DIR.rglob("*")]
         if p.name in {"__pycache__", ".ipynb_checkpoints"} or p.suffix == ".pyc"
@@ -114,7 +115,8 @@ def test_using_the_package_in_process_writes_nothing_into_data_or_notebooks():
     for widget in discover_widgets():
         for _ in each_value(widget.fresh()):
             pass
-    assert snapshot_diff(before, snapshot(DATA_DIR, NOTEBOOKS_DIR)) == []
+    changes = snapshot_diff(before, snapshot(DATA_DIR, NOTEBOOKS_DIR))
+    assert not changes, "\n".join(changes)
 
 
 _PROBE = """
