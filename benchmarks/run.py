@@ -33,7 +33,13 @@ P2  For every widget (found generically, see ``tests/widget_discovery.py``):
     pyplot, whose figure manager would only make the baseline slower and the
     ratio look better. The script checks that both give identical PNG bytes.
     For the comparison widget, whose output is HTML, the baseline is
-    ``compare.comparison_html`` called directly for the same pair and aspect.
+    ``compare.comparison_html`` called directly for the same pair and aspect;
+    for the guideline widget, ``evidence._results_html(evidence.assess_case(...))``
+    for the same case. Such sub-millisecond baselines cannot absorb ipywidgets'
+    own cost of a Dropdown change, so an extra line (not a target) compares with
+    the direct HTML plus a bare Dropdown change and an HTML widget update: the
+    share of the cost that is osteo_teach's. Widgets with neither a FigurePanel
+    nor a known direct baseline (the quiz) are listed as not measured.
 
 P3  In a fresh interpreter each time: ``import osteo_teach`` plus the first
     ``osteo_teach.load()`` vs ``import matplotlib.pyplot`` plus
