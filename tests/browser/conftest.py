@@ -152,6 +152,8 @@ def ran_notebook(request: pytest.FixtureRequest, browser: Any, lab_server: LabSe
         except Exception:  # noqa: BLE001 - the original error matters more
             pass
         guarded.close()
+        lab_server.shutdown_kernels()
+        copy_notebooks(REPO_NOTEBOOKS, lab_server.root, names=[name])
         raise AssertionError(
             f"{name}: could not open and run it in JupyterLab ({exc.__class__.__name__}: {exc}){with_shot}\n"
             f"server log:\n{lab_server.log_tail()}"
@@ -163,6 +165,9 @@ def ran_notebook(request: pytest.FixtureRequest, browser: Any, lab_server: LabSe
         CHANGE_TIMES[name] = ran.change_times
     guarded.close()
     lab_server.shutdown_kernels()
+    # The run saved outputs into the served copy: put the pristine notebook back,
+    # so later tests (RISE, Voila) on the same server start from the repository's file.
+    copy_notebooks(REPO_NOTEBOOKS, lab_server.root, names=[name])
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
