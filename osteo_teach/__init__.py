@@ -33,14 +33,14 @@ def start(style: str = "classroom", data_dir: str | None = None) -> CourseData:
 
     ``style="projector"`` gives large fonts and thick lines for presenting.
     """
-    from .style import use_style
+    from .style import request_style
 
     try:
         data = load(data_dir)
     except DataError as exc:
         # Stop here, with the loader's message, rather than deep inside the package.
         raise exc.with_traceback(None) from None
-    use_style(style)  # type: ignore[arg-type]
+    request_style(style)  # type: ignore[arg-type]  # applied when the first figure is made
     # Deliberately free of counts: adding a record to data/ must not change
     # every notebook's checked output. `python -m osteo_teach` lists the counts.
     print(f"osteo-teach {__version__}: every data file checked, every source key resolved.")

@@ -37,6 +37,9 @@ def new_figure(width: float | None = None, height: float | None = None) -> Figur
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    from .style import apply_requested_style
+
+    apply_requested_style()
     default_w, default_h = mpl.rcParams["figure.figsize"]
     figure = Figure(figsize=(width or default_w, height or default_h))
     FigureCanvasAgg(figure)

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-import matplotlib as mpl
-
-__all__ = ["OKABE_ITO", "PALETTE", "STYLES", "use_style", "current_style"]
+__all__ = ["OKABE_ITO", "PALETTE", "STYLES", "use_style", "request_style", "apply_requested_style", "current_style"]
 
 #: Okabe & Ito (2008) colour-universal-design palette.
 OKABE_ITO: dict[str, str] = {
@@ -62,6 +60,12 @@ STYLES: dict[str, dict[str, object]] = {
 }
 
 _current: list[str] = ["classroom"]
+_pending: list[str | None] = [None]
+
+
+def _check(name: str) -> None:
+    if name not in STYLES:
+        raise ValueError(f"unknown style '{name}': expected one of {', '.join(STYLES)}")
 
 
 def use_style(name: StyleName = "classroom") -> None:
@@ -70,8 +74,9 @@ def use_style(name: StyleName = "classroom") -> None:
     ``"classroom"`` suits a laptop screen; ``"projector"`` makes fonts and lines
     large enough to read from the back of a lecture room.
     """
-    if name not in STYLES:
-        raise ValueError(f"unknown style '{name}': expected one of {', '.join(STYLES)}")
+    import matplotlib as mpl
+
+    _check(name)
     mpl.rcParams.update(STYLES[name])
     mpl.rcParams.update(
         {
@@ -85,8 +90,26 @@ def use_style(name: StyleName = "classroom") -> None:
         }
     )
     _current[0] = name
+    _pending[0] = None
+
+
+def request_style(name: StyleName = "classroom") -> None:
+    """Choose the style now, apply it when the first figure is made.
+
+    Used by ``osteo_teach.start()`` so that a notebook without figures never pays
+    for importing matplotlib.
+    """
+    _check(name)
+    _pending[0] = name
+    _current[0] = name
+
+
+def apply_requested_style() -> None:
+    """Apply a style chosen with :func:`request_style`, if any (called by ``new_figure``)."""
+    if _pending[0] is not None:
+        use_style(_pending[0])  # type: ignore[arg-type]
 
 
 def current_style() -> str:
-    """The name of the style last applied."""
+    """The name of the style in force (or chosen, for the next figure)."""
     return _current[0]
