@@ -34,6 +34,7 @@ __all__ = [
     "default_data_dir",
     "load",
     "format_reference",
+    "format_reported",
 ]
 
 #: Environment variable that points the package at another data folder
@@ -347,6 +348,15 @@ def format_reference(source: Source) -> str:
         flags.append("secondary report: the primary document was not seen")
     parts.append(f"({'; '.join(flags)})")
     return " ".join(parts)
+
+
+def format_reported(value: float, decimals: int | None = None) -> str:
+    """A reported number with the decimal places its source gives (``40.0``, not ``40``).
+
+    YAML keeps the value, not how it was written, so records whose source gives
+    trailing zeros carry ``decimals``; ``None`` prints the value as stored.
+    """
+    return f"{value:g}" if decimals is None else f"{value:.{decimals}f}"
 
 
 def _load_uncached(directory: Path) -> CourseData:

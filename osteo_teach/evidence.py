@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 from matplotlib.figure import Figure
 
-from .data import CourseData, load
+from .data import CourseData, format_reported, load
 from .plots import SummarisedFigure, new_figure
 from .records import Guideline, GuidelineCriterion, PainDifference, SourcedText, Trial, TrialNumber
 from .style import OKABE_ITO
@@ -176,15 +176,6 @@ def trial_table_html(data: CourseData | None = None) -> str:
         + "<table class='ot-trials' style='border-collapse:collapse;font-size:0.95em;line-height:1.35'>"
         + f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     )
-
-
-def format_reported(value: float, decimals: int | None) -> str:
-    """A reported number with the decimal places its source gives (``40.0``, not ``40``).
-
-    ``decimals`` comes from the data (``TrialNumber.decimals``); ``None`` prints the
-    value as stored.
-    """
-    return f"{value:g}" if decimals is None else f"{value:.{decimals}f}"
 
 
 def trial_numbers_text(data: CourseData | None = None) -> str:

@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from .data import CourseData, load
+from .data import CourseData, format_reported, load
 from .plots import SummarisedFigure, new_figure
 from .records import FractureSite, HealingFactor, HealingPhase, Procedure, SourcedText, TimelineStep
 from .style import OKABE_ITO
@@ -626,7 +626,7 @@ def _factors(data: CourseData) -> list[HealingFactor]:
 
 
 def _estimate(factor: HealingFactor) -> str:
-    text = f"{factor.value:g}"
+    text = format_reported(factor.value, factor.decimals)
     if factor.ci is not None:
         level = f"{factor.ci.level:g}% CI " if factor.ci.level is not None else "CI "
         text += f" ({level}{factor.ci.low:g} to {factor.ci.high:g})"

@@ -442,6 +442,8 @@ class HealingFactor(Record):
     factor: str
     measure: str
     value: float
+    #: Decimal places the source gives, where it writes trailing zeros (3.50).
+    decimals: Annotated[int, Field(ge=0, le=4)] | None = None
     ci: ConfidenceInterval | None = None
     outcome: str
     population: str

@@ -206,3 +206,9 @@ def test_a_factor_value_outside_its_interval_is_rejected():
     record["value"] = 9.9
     with pytest.raises(ValidationError, match="must lie inside its interval"):
         HealingFactor.model_validate(record, context={})
+
+
+def test_factors_keep_the_decimal_places_their_source_gives():
+    from osteo_teach.healing import factors_table_text
+
+    assert "odds ratio 3.50" in factors_table_text()

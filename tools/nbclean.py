@@ -32,6 +32,8 @@ def problems(nb) -> list[str]:
     if "widgets" in nb.metadata:
         found.append("widget state stored in notebook metadata")
     for index, cell in enumerate(nb.cells):
+        if "execution" in cell.metadata:
+            found.append(f"cell {index}: stores execution timestamps")
         if cell.cell_type != "code":
             if cell.get("attachments"):
                 found.append(f"cell {index}: stores attachments")
@@ -56,6 +58,7 @@ def clean(nb) -> None:
     nb.metadata.pop("widgets", None)
     nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
     for cell in nb.cells:
+        cell.metadata.pop("execution", None)  # nbclient's timestamps: noise in every diff
         cell.pop("attachments", None) if cell.cell_type != "code" else None
         if cell.cell_type != "code":
             continue
