@@ -28,7 +28,7 @@ from .data import CourseData, format_reported, load
 from .plots import SummarisedFigure, new_figure
 from .records import Guideline, GuidelineCriterion, PainDifference, SourcedText, Trial, TrialNumber
 from .style import OKABE_ITO
-from .widgets import dropdown, error_html
+from .widgets import controls_row, dropdown, error_html
 
 __all__ = [
     "NOT_VERIFIED",
@@ -511,8 +511,8 @@ class GuidelineExplorer(widgets.VBox):
             [
                 self.table,
                 heading,
-                widgets.HBox(dropdowns[:2], layout=widgets.Layout(flex_flow="row wrap")),
-                widgets.HBox(dropdowns[2:], layout=widgets.Layout(flex_flow="row wrap")),
+                controls_row(*dropdowns[:2]),
+                controls_row(*dropdowns[2:]),
                 widgets.VBox(boxes),
                 self.checklist,
             ],

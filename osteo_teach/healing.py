@@ -31,7 +31,7 @@ from .data import CourseData, format_reported, load
 from .plots import SummarisedFigure, new_figure
 from .records import FractureSite, HealingFactor, HealingPhase, Procedure, SourcedText, TimelineStep
 from .style import OKABE_ITO
-from .widgets import FigurePanel, dropdown
+from .widgets import FigurePanel, controls_row, dropdown
 
 __all__ = [
     "PHASE_COLOURS",
@@ -585,7 +585,7 @@ class TimelineExplorer(widgets.VBox):
         self.site_dropdown.observe(self._on_change, names="value")
         self.reduction_dropdown.observe(self._on_change, names="value")
         super().__init__(
-            [widgets.HBox([self.site_dropdown, self.reduction_dropdown]), self.panel.widget, self.details],
+            [controls_row(self.site_dropdown, self.reduction_dropdown), self.panel.widget, self.details],
             layout=widgets.Layout(width="100%"),
         )
         self.show(site_id, reduction_id)

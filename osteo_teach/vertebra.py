@@ -25,7 +25,7 @@ from .data import CourseData, load
 from .plots import SummarisedFigure, new_figure
 from .records import ProcedureStep
 from .style import OKABE_ITO
-from .widgets import FigurePanel, dropdown, error_html
+from .widgets import FigurePanel, controls_row, dropdown, error_html
 
 __all__ = [
     "SCHEMATIC_NOTE",
@@ -281,7 +281,7 @@ class ProcedureStepper(widgets.VBox):
         self.next_button.on_click(lambda _: self._move(+1))
         super().__init__(
             [
-                widgets.HBox([self.procedure_dropdown, self.step_dropdown]),
+                controls_row(self.procedure_dropdown, self.step_dropdown),
                 widgets.HBox([self.previous_button, self.next_button]),
                 self.description,
                 self.panel.widget,

@@ -29,21 +29,32 @@ from .compare import ALL_ASPECTS, comparison_html, comparison_text
 from .data import CourseData, load
 from .plots import new_figure, render_png
 
-__all__ = ["FigurePanel", "ComparisonExplorer", "error_html", "dropdown"]
+__all__ = ["FigurePanel", "ComparisonExplorer", "error_html", "dropdown", "controls_row"]
 
 #: Dropdown description style readable on a projector.
 _DESCRIPTION_STYLE = {"description_width": "initial"}
 
 
 def dropdown(description: str, options: list[tuple[str, str]], value: str) -> widgets.Dropdown:
-    """A dropdown with the course's layout (wide enough for long labels)."""
+    """A dropdown with the course's layout: wide enough for its longest label.
+
+    A ``<select>`` does not grow to fit its options, so the width is set from the
+    longest label (in ``em``, which scales with the projector's font size).
+    """
+    longest = max((len(label) for label, _ in options), default=10)
+    width = min(48.0, max(18.0, 0.55 * (len(description) + longest) + 5))
     return widgets.Dropdown(
         description=description,
         options=options,
         value=value,
         style=_DESCRIPTION_STYLE,
-        layout=widgets.Layout(width="max-content", min_width="22em"),
+        layout=widgets.Layout(width=f"{width:.0f}em"),
     )
+
+
+def controls_row(*controls: widgets.Widget) -> widgets.HBox:
+    """Controls side by side, wrapping onto a new line on narrow screens and slides."""
+    return widgets.HBox(list(controls), layout=widgets.Layout(flex_flow="row wrap"))
 
 
 def error_html(message: str) -> str:
@@ -119,7 +130,7 @@ class ComparisonExplorer(widgets.VBox):
         self.pair_dropdown.observe(self._on_pair, names="value")
         self.aspect_dropdown.observe(self._on_aspect, names="value")
         super().__init__(
-            [widgets.HBox([self.pair_dropdown, self.aspect_dropdown]), self.table],
+            [controls_row(self.pair_dropdown, self.aspect_dropdown), self.table],
             layout=widgets.Layout(width="100%"),
         )
         self.show(comparison_id, aspect_id)
