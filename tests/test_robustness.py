@@ -63,6 +63,8 @@ def offline_runs(tmp_path_factory):
     the first run and after the last one.
     """
     env = offline_env(tmp_path_factory.mktemp("offline"))
+    # Show every warning (Python hides most by default), so the test below sees them.
+    env["PYTHONWARNINGS"] = "default"
     before = snapshot(DATA_DIR, NOTEBOOKS_DIR)
     runs = {path.name: (run_notebook(path, env=env), run_notebook(path, env=env)) for path in NOTEBOOKS}
     after = snapshot(DATA_DIR, NOTEBOOKS_DIR)
@@ -79,6 +81,20 @@ def test_notebook_runs_with_the_network_blocked(offline_runs, name):
     for run in runs[name]:
         assert run.ok, run.describe_error()
         assert len(code_cells(run.nb)) > 0
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_IDS)
+def test_notebook_shows_no_warnings_or_other_stderr(offline_runs, name):
+    """Like a strict docs build: a warning a student would see in pink fails the test."""
+    runs, _, _ = offline_runs
+    for run in runs[name]:
+        stderr = [
+            (index, output.get("text", ""))
+            for index, cell in enumerate(code_cells(run.nb))
+            for output in cell.outputs
+            if output.get("output_type") == "stream" and output.get("name") == "stderr"
+        ]
+        assert not stderr, f"{name}: code cell(s) wrote to stderr: {stderr}"
 
 
 @pytest.mark.parametrize("name", NOTEBOOK_IDS)
