@@ -25,7 +25,7 @@ import ipywidgets as widgets
 from matplotlib.figure import Figure
 
 from .data import CourseData, format_reported, load
-from .plots import SummarisedFigure, new_figure
+from .plots import SummarisedFigure, draw_new
 from .records import Guideline, GuidelineCriterion, PainDifference, SourcedText, Trial, TrialNumber
 from .style import OKABE_ITO
 from .widgets import controls_row, dropdown, error_html
@@ -277,9 +277,7 @@ def vertos4_figure(data: CourseData | None = None) -> SummarisedFigure:
     fact = data.get("key_facts", "vertos4_clinically_relevant_difference")
     threshold = float(fact.value)  # type: ignore[attr-defined, arg-type]
     sources = ", ".join(sorted({k for p in points for k in p.statement.sources} | set(fact.statement.sources)))  # type: ignore[attr-defined]
-    figure = new_figure()
-    summary = draw_vertos4(figure, points, threshold, f"Source: {sources}.")
-    return SummarisedFigure(figure, summary)
+    return draw_new(draw_vertos4, points, threshold, f"Source: {sources}.")
 
 
 # --- Guidelines --------------------------------------------------------------

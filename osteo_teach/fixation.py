@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch, Rectangle
 
 from .data import CourseData, load
-from .plots import SummarisedFigure, new_figure
+from .plots import SummarisedFigure, draw_new
 from .style import OKABE_ITO
 
 __all__ = ["FixationOption", "FIXATION_OPTIONS", "option_sources", "draw_fixation", "fixation_schematic"]
@@ -145,5 +145,4 @@ def fixation_schematic(data: CourseData | None = None) -> SummarisedFigure:
     import matplotlib as mpl
 
     width, _ = mpl.rcParams["figure.figsize"]
-    figure = new_figure(width, width * 0.72)
-    return SummarisedFigure(figure, draw_fixation(figure, data))
+    return draw_new(draw_fixation, data, width=width, height=width * 0.72)

@@ -28,7 +28,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from .data import CourseData, format_reported, load
-from .plots import SummarisedFigure, new_figure
+from .plots import SummarisedFigure, draw_new
 from .records import FractureSite, HealingFactor, HealingPhase, Procedure, SourcedText, TimelineStep
 from .style import OKABE_ITO
 from .widgets import FigurePanel, controls_row, dropdown
@@ -161,7 +161,7 @@ def draw_phases(figure: Figure, data: CourseData | None = None) -> str:
     ax.set_ylim(-0.6, len(phases) - 0.05)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(axis="y", visible=False)
-    _reference_line(ax, data, len(phases) - 0.35)
+    reference = _reference_line(ax, data, len(phases) - 0.35)
     ax.set_xlabel("Time after the fracture (weeks)")
     ax.set_ylabel("Healing phase")
     ax.set_title("Bone healing phases overlap (approximate windows)")
@@ -176,14 +176,13 @@ def draw_phases(figure: Figure, data: CourseData | None = None) -> str:
     return (
         f"The {len(phases)} healing phases ({names}) overlap: each starts and ends within a "
         f"range of weeks (faded edges), and the last continues for months to years; the dashed "
-        f"line marks the about-6-weeks figure for most bones."
+        f"line marks the about-{reference:g}-weeks figure for most bones."
     )
 
 
 def phase_timeline(data: CourseData | None = None) -> SummarisedFigure:
     """The healing-phase timeline as a figure with its summary (displays in a notebook)."""
-    figure = new_figure()
-    return SummarisedFigure(figure, draw_phases(figure, data))
+    return draw_new(draw_phases, data)
 
 
 def phases_text(data: CourseData | None = None, width: int = 88) -> str:
@@ -253,7 +252,7 @@ def draw_site_chart(figure: Figure, data: CourseData | None = None) -> str:
     ax.set_xlim(0, x_end)
     ax.set_ylim(-0.7, len(sites))
     ax.grid(axis="y", visible=False)
-    _reference_line(ax, data, len(sites) - 0.55)
+    reference = _reference_line(ax, data, len(sites) - 0.55)
     ax.set_xlabel("Time after the fracture (weeks)")
     ax.set_ylabel("Fracture site")
     ax.set_title("Healing time by fracture site (typical ranges, weeks)")
@@ -275,14 +274,13 @@ def draw_site_chart(figure: Figure, data: CourseData | None = None) -> str:
         f"Healing times differ by site, from about {fastest.healing_weeks.min:g} weeks "
         f"({fastest.name.lower()}) to up to {slowest.healing_weeks.max:g} weeks "
         f"({slowest.name.lower()}); most ranges are typical values from clinic pages, "
-        f"and the dashed line marks about 6 weeks for most bones."
+        f"and the dashed line marks about {reference:g} weeks for most bones."
     )
 
 
 def site_healing_chart(data: CourseData | None = None) -> SummarisedFigure:
     """Healing time by site as a figure with its summary (displays in a notebook)."""
-    figure = new_figure()
-    return SummarisedFigure(figure, draw_site_chart(figure, data))
+    return draw_new(draw_site_chart, data)
 
 
 # --- The timeline explorer -------------------------------------------------------

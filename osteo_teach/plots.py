@@ -11,13 +11,14 @@ Taught in: every notebook that draws (01-05).
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported when a figure is made: notebooks that draw nothing skip it
     from matplotlib.figure import Figure
 
-__all__ = ["SummarisedFigure", "new_figure", "render_png", "show_figure", "is_blank_png"]
+__all__ = ["SummarisedFigure", "draw_new", "new_figure", "render_png", "show_figure", "is_blank_png"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,17 @@ def new_figure(width: float | None = None, height: float | None = None) -> Figur
     figure = Figure(figsize=(width or default_w, height or default_h))
     FigureCanvasAgg(figure)
     return figure
+
+
+def draw_new(
+    draw: Callable[..., str], *args: Any, width: float | None = None, height: float | None = None, **kwargs: Any
+) -> SummarisedFigure:
+    """Draw ``draw(figure, *args, **kwargs)`` on a new figure; keep the summary it returns.
+
+    The one way the course turns a pure draw function into a static figure.
+    """
+    figure = new_figure(width, height)
+    return SummarisedFigure(figure, draw(figure, *args, **kwargs))
 
 
 def render_png(figure: Figure) -> bytes:

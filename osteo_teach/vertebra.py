@@ -22,7 +22,7 @@ from matplotlib.patches import Ellipse, FancyArrowPatch, Patch, Polygon
 from matplotlib.lines import Line2D
 
 from .data import CourseData, load
-from .plots import SummarisedFigure, new_figure
+from .plots import SummarisedFigure, draw_new
 from .records import ProcedureStep
 from .style import OKABE_ITO
 from .widgets import FigurePanel, controls_row, dropdown, error_html
@@ -232,10 +232,8 @@ def step_figure(procedure_id: str, step_id: str | None = None, data: CourseData 
     data = data or load()
     steps = steps_of(procedure_id, data)
     step = _find_step(steps, procedure_id, step_id)
-    figure = new_figure()
     name = data.get("procedures", procedure_id).name  # type: ignore[attr-defined]
-    summary = draw_step(figure, step, name, len(steps))
-    return SummarisedFigure(figure, summary)
+    return draw_new(draw_step, step, name, len(steps))
 
 
 def _find_step(steps: list[ProcedureStep], procedure_id: str, step_id: str | None) -> ProcedureStep:
