@@ -10,6 +10,7 @@ Taught in: ``02_fracture_reduction.ipynb`` (open vs closed reduction) and
 from __future__ import annotations
 
 import html
+import re
 import textwrap
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ __all__ = [
     "comparison_rows",
     "comparison_text",
     "comparison_html",
+    "styled_table",
 ]
 
 #: The aspect choice that shows every aspect of a comparison.
@@ -30,6 +32,24 @@ ALL_ASPECTS = "all"
 
 #: What a cell says when no verified source covers that aspect.
 NOT_COVERED = "Not covered by a verified source in data/ (left out on purpose)."
+
+
+#: Table cell style, written on each cell: JupyterLab drops ``<style>`` blocks from
+#: untrusted outputs and right-aligns table cells, which makes prose hard to read.
+CELL_STYLE = "border:1px solid #999;padding:6px;vertical-align:top;text-align:left"
+#: Style of the "Sources: ..." line under a statement.
+SOURCES_STYLE = "color:#444;font-size:0.85em"
+
+
+def styled_table(table_html: str) -> str:
+    """Write the course's cell style onto every ``<td>``/``<th>`` and sources line.
+
+    Inline styles survive JupyterLab's sanitiser, nbconvert handouts and Voila alike.
+    """
+    table_html = re.sub(r"<(td|th)\b([^>]*?)style=(['\"])", rf"<\1\2style=\3{CELL_STYLE};", table_html)
+    table_html = re.sub(r"<(td|th)\b(?![^>]*style=)", rf'<\1 style="{CELL_STYLE}"', table_html)
+    return re.sub(r"class=(['\"])ot-sources\1(?![^>]*style=)", rf'class=\1ot-sources\1 style="{SOURCES_STYLE}"',
+                  table_html)
 
 
 @dataclass(frozen=True)
@@ -128,8 +148,4 @@ def comparison_html(
         + "</tr>"
         for row in rows
     )
-    style = (
-        "<style>.ot-comparison td,.ot-comparison th{border:1px solid #999;padding:6px;"
-        "vertical-align:top;text-align:left}.ot-sources{color:#444;font-size:0.85em}</style>"
-    )
-    return style + head + body + "</tbody></table>"
+    return styled_table(head + body + "</tbody></table>")

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 from matplotlib.figure import Figure
 
+from .compare import styled_table
 from .data import CourseData, format_reported, load
 from .plots import SummarisedFigure, draw_new
 from .records import Guideline, GuidelineCriterion, PainDifference, SourcedText, Trial, TrialNumber
@@ -147,12 +148,6 @@ def _cell(statement: SourcedText | None) -> str:
     )
 
 
-_TABLE_STYLE = (
-    "<style>.ot-trials td,.ot-trials th{border:1px solid #999;padding:5px;vertical-align:top;"
-    "text-align:left}.ot-sources{color:#444;font-size:0.85em}</style>"
-)
-
-
 def trial_table_html(data: CourseData | None = None) -> str:
     """The trial table as HTML (one row per trial), every cell with its sources."""
     head = "".join(
@@ -171,10 +166,9 @@ def trial_table_html(data: CourseData | None = None) -> str:
         + "</tr>"
         for t in trials(data)
     )
-    return (
-        _TABLE_STYLE
-        + "<table class='ot-trials' style='border-collapse:collapse;font-size:0.95em;line-height:1.35'>"
-        + f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return styled_table(
+        "<table class='ot-trials' style='border-collapse:collapse;font-size:0.95em;line-height:1.35'>"
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     )
 
 
@@ -320,10 +314,9 @@ def guidelines_html(data: CourseData | None = None) -> str:
             value = get(g)
             cells += f"<td>{html.escape(value)}</td>" if isinstance(value, str) else _cell(value)
         body += f"<tr><th scope='row'>{html.escape(label)}</th>{cells}</tr>"
-    return (
-        _TABLE_STYLE
-        + "<table class='ot-trials ot-guidelines' style='border-collapse:collapse;font-size:0.95em;"
-        + f"line-height:1.35;width:100%'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return styled_table(
+        "<table class='ot-trials ot-guidelines' style='border-collapse:collapse;font-size:0.95em;"
+        f"line-height:1.35;width:100%'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     )
 
 
@@ -463,12 +456,10 @@ def _results_html(results: list[CriterionResult]) -> str:
         for r in results
     )
     summary = html.escape(_results_text(results).splitlines()[0])
-    return (
-        _TABLE_STYLE
-        + f"<p><strong>{summary}</strong></p>"
-        + "<table class='ot-trials ot-criteria' style='border-collapse:collapse;font-size:1em;width:100%'>"
-        + "<thead><tr><th>Status</th><th>TA279 criterion</th><th>Why</th></tr></thead>"
-        + f"<tbody>{rows}</tbody></table>"
+    return f"<p><strong>{summary}</strong></p>" + styled_table(
+        "<table class='ot-trials ot-criteria' style='border-collapse:collapse;font-size:1em;width:100%'>"
+        "<thead><tr><th>Status</th><th>TA279 criterion</th><th>Why</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
     )
 
 

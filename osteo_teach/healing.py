@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
+from .compare import styled_table
 from .data import CourseData, format_reported, load
 from .plots import SummarisedFigure, draw_new
 from .records import FractureSite, HealingFactor, HealingPhase, Procedure, SourcedText, TimelineStep
@@ -669,11 +670,7 @@ def factors_table_html(data: CourseData | None = None) -> str:
             f"<td>{html.escape(factor.outcome)}</td><td>{html.escape(factor.population)}{caveat}</td>"
             f"<td>{html.escape(', '.join(factor.statement.sources))}</td></tr>"
         )
-    style = (
-        "<style>.ot-factors td,.ot-factors th{border:1px solid #999;padding:6px;"
-        "vertical-align:top;text-align:left}</style>"
-    )
-    return style + head + "".join(rows) + "</tbody></table>"
+    return styled_table(head + "".join(rows) + "</tbody></table>")
 
 
 @dataclass(frozen=True)

@@ -89,3 +89,13 @@ def test_figure_panel_redraws_the_same_figure_and_shows_a_message_on_error():
     assert len(panel.output.outputs) == 1
     panel.show_error("unknown fracture site 'knee'")
     assert panel.png == b"" and panel.output.outputs == () and "knee" in panel.caption.value
+
+
+def test_table_cells_carry_their_style_inline():
+    """JupyterLab strips <style> from untrusted outputs and right-aligns cells; inline styles survive."""
+    from osteo_teach.compare import CELL_STYLE, comparison_html
+
+    html = comparison_html("fracture_reduction")
+    assert "<style>" not in html
+    assert html.count("<td") == html.count(f'<td style="{CELL_STYLE}"')
+    assert "text-align:left" in html
