@@ -131,6 +131,7 @@ def test_handout_is_one_file_with_nothing_remote(built):
     assert "Solution (click to show)" in text
     assert "Figure style: classroom." in text, "handouts keep the classroom style"
     assert "mathjax/2.7.7" not in text.lower()
+    assert "--jp-widgets-font-family:" in text, "widget text uses the sans-serif UI font, not the serif default"
 
 
 def test_widget_state_needs_only_the_bundled_widget_modules(built):
