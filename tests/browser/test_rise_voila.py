@@ -109,12 +109,24 @@ def test_rise_widget_renders_and_a_dropdown_changes_the_view(rise_slideshow: Any
     page = rise_slideshow.page
     selects = page.locator(".widget-dropdown select")
     assert selects.count() >= 2, "the comparison widget rendered in the slideshow"
-    aspect = dropdown_select(page.locator(".reveal"), "Aspect:")
+    # Shift+Enter on the widget's cell moved the deck on; go back to the widget's slide,
+    # as the instructor would, so the change happens (and is photographed) on screen.
+    on_screen = "() => !!document.querySelector('.reveal section.present .widget-dropdown select')"
+    page.keyboard.press("Escape")
+    for _ in range(6):
+        if page.evaluate(on_screen):
+            break
+        page.keyboard.press("ArrowLeft")
+        page.wait_for_timeout(400)
+    assert page.evaluate(on_screen), "the comparison widget's slide can be shown"
+    aspect = dropdown_select(page.locator(".reveal section.present"), "Aspect:")
     table = page.locator(".widget-html").filter(has_text="Open reduction").first
     before = table.inner_text()
     aspect.select_option(index=2)
     page.wait_for_function("(old) => !document.body.innerText.includes(old)", arg=before[:200])
     assert table.inner_text() != before
+    page.wait_for_timeout(1000)  # let the slide transition finish before the photograph
+    page.screenshot(path=str(SCREENSHOTS / "rise-02_fracture_reduction-widget.png"))
 
 
 # --------------------------------------------------------------------------- Voila
