@@ -320,6 +320,8 @@ class Timeline:
     steps: list[PlannedStep]
     reference: SourcedText
     reference_weeks: float
+    #: A warning when the site's healing time was measured after another treatment.
+    caution: str | None = None
 
     def step(self, kind: str) -> PlannedStep:
         return next(s for s in self.steps if s.kind == kind)
@@ -391,7 +393,19 @@ def resolve_timeline(site_id: str, reduction_id: str, data: CourseData | None = 
         steps=planned,
         reference=fact.statement,  # type: ignore[attr-defined]
         reference_weeks=float(fact.value),  # type: ignore[attr-defined]
+        caution=_caution(site, reduction),
     )
+
+
+def _caution(site: FractureSite, reduction: Procedure) -> str | None:
+    """Say so when the healing range was measured after a different kind of treatment."""
+    if site.measured_after == "surgery" and reduction.id == "closed_reduction":
+        return (f"this site's healing time was measured after surgery ({site.measure}); "
+                f"after closed reduction it may differ")
+    if site.measured_after == "no surgery" and reduction.id == "open_reduction":
+        return (f"this site's healing time was measured without surgery ({site.measure}); "
+                f"after open reduction it may differ")
+    return None
 
 
 def _row_label(step: PlannedStep) -> str:
@@ -480,14 +494,16 @@ def draw_timeline(
     _reference_line(ax, data, rows - 0.5)
     ax.set_xlabel("Time after the fracture (weeks)")
     ax.set_title(f"Healing timeline: {site.name}\n{timeline.reduction.name} (weeks after the fracture)")
-    ax.legend(
-        handles=[Patch(facecolor="white", edgecolor=OKABE_ITO["black"], hatch=ILLUSTRATIVE_HATCH,
-                       label="hatched / dashed: illustrative timing (no source gives it)")],
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.13),
-        fontsize="small",
-        frameon=False,
-    )
+    handles = [Patch(facecolor="white", edgecolor=OKABE_ITO["black"], hatch=ILLUSTRATIVE_HATCH,
+                     label="hatched / dashed: illustrative timing (no source gives it)")]
+    if timeline.caution:
+        after = "surgery" if site.measured_after == "surgery" else "treatment without surgery"
+        handles.append(Patch(facecolor=OKABE_ITO["vermillion"], edgecolor="none",
+                             label=f"caution: this site's healing time was measured after {after}"))
+    legend = ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.13),
+                       fontsize="small", frameon=False)
+    if timeline.caution:
+        legend.get_texts()[-1].set_color(OKABE_ITO["vermillion"])
     return _summary(timeline)
 
 
@@ -508,6 +524,7 @@ def _summary(timeline: Timeline) -> str:
         f"remodelling, {', '.join(parts)}, and a {site.qualifier} healing time of "
         f"{_weeks(site.healing_weeks.min, site.healing_weeks.max)} ({site.measure}), against the dashed "
         f"line at about {timeline.reference_weeks:g} weeks for most bones."
+        + (f" Caution: {timeline.caution}." if timeline.caution else "")
     )
 
 
@@ -526,6 +543,8 @@ def timeline_text(site_id: str, reduction_id: str, data: CourseData | None = Non
         return [f"- {head}", textwrap.fill(body, width=width, initial_indent="    ", subsequent_indent="    ")]
 
     lines = [f"{site.name.upper()} - {timeline.reduction.name.upper()}"]
+    if timeline.caution:
+        lines += item("Caution", timeline.caution[0].upper() + timeline.caution[1:] + ".")
     lines += item(
         f"Healing time: {_weeks(site.healing_weeks.min, site.healing_weeks.max)} ({site.qualifier}; {site.measure})",
         _cited(site.statement),

@@ -272,6 +272,9 @@ class FractureSite(Record):
     measure: str
     statement: SourcedText
     immobilisation: Immobilisation | None = None
+    #: Whether the range was measured after surgery or without it (as the source
+    #: says); the timeline explorer warns when the chosen reduction differs.
+    measured_after: Literal["surgery", "no surgery"] | None = None
 
 
 class KeyFact(Record):

@@ -109,7 +109,7 @@ BROKEN_CASES = {
     "data/procedures.yaml",
     "unknown_field": "data/fracture_sites.yaml, line 5, record #1 (id 'wrist'), field 'healing_wekes': "
     "unknown field: expected only these fields: id, name, healing_weeks, central_weeks, qualifier, "
-    "measure, statement, immobilisation",
+    "measure, statement, immobilisation, measured_after",
     "duplicate_key": "data/fracture_sites.yaml, line 7: YAML syntax error: duplicate key 'healing_weeks' "
     "(first given on line 4); expected each field once per record",
     "not_a_list": "data/key_facts.yaml, line 1: expected a list of records (each starting with '- id:'), "

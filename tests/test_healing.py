@@ -212,3 +212,17 @@ def test_factors_keep_the_decimal_places_their_source_gives():
     from osteo_teach.healing import factors_table_text
 
     assert "odds ratio 3.50" in factors_table_text()
+
+
+def test_explorer_warns_when_the_healing_time_was_measured_after_another_treatment():
+    from osteo_teach.healing import TimelineExplorer
+
+    explorer = TimelineExplorer("proximal_humerus_plate", "open_reduction")
+    assert "Caution" not in explorer.panel.summary
+    explorer.reduction_dropdown.value = "closed_reduction"
+    assert "Caution: this site's healing time was measured after surgery" in explorer.panel.summary
+    assert "Caution" in explorer.text
+    explorer.site_dropdown.value = "ankle"
+    assert "Caution" not in explorer.panel.summary
+    explorer.reduction_dropdown.value = "open_reduction"
+    assert "measured without surgery" in explorer.panel.summary
