@@ -444,7 +444,8 @@ def _results_text(results: list[CriterionResult]) -> str:
 _STATUS_MARK = {"met": "✔ met", "not met": "✘ not met", "needs judgement": "? needs judgement", "unknown": "… unknown"}
 
 
-def _results_html(results: list[CriterionResult]) -> str:
+def _results_html(results: list[CriterionResult], summary: str | None = None) -> str:
+    """The checklist as HTML; ``summary`` (its first text line) is built here if not given."""
     rows = "".join(
         f"<tr><td><strong>{html.escape(_STATUS_MARK[r.status])}</strong></td>"
         f"<td>{html.escape(r.criterion.label)}<br><span class='ot-sources'>{html.escape(r.criterion.wording.text)} "
@@ -455,8 +456,9 @@ def _results_html(results: list[CriterionResult]) -> str:
         + "</td></tr>"
         for r in results
     )
-    summary = html.escape(_results_text(results).splitlines()[0])
-    return f"<p><strong>{summary}</strong></p>" + styled_table(
+    if summary is None:
+        summary = _results_text(results).splitlines()[0]
+    return f"<p><strong>{html.escape(summary)}</strong></p>" + styled_table(
         "<table class='ot-trials ot-criteria' style='border-collapse:collapse;font-size:1em;width:100%'>"
         "<thead><tr><th>Status</th><th>TA279 criterion</th><th>Why</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
@@ -531,4 +533,4 @@ class GuidelineExplorer(widgets.VBox):
         self.statuses = {r.criterion.id: r.status for r in results}
         self.text = _results_text(results)
         self.summary = self.text.splitlines()[0]
-        self.checklist.value = _results_html(results)
+        self.checklist.value = _results_html(results, self.summary)

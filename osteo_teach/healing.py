@@ -131,6 +131,12 @@ def _phase_label(phase: HealingPhase) -> str:
     return f"week {start} to {end}"
 
 
+def _legend_below(ax, handles: list, ncol: int = 1, offset: float = -0.15):
+    """A frameless legend centred under the x-axis label (the course's figures share it)."""
+    return ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, offset), ncol=ncol,
+                     fontsize="small", frameon=False)
+
+
 def _reference_line(ax, data: CourseData, y_top: float) -> float:
     fact = data.get("key_facts", REFERENCE_FACT)
     weeks = float(fact.value)  # type: ignore[attr-defined]
@@ -166,13 +172,7 @@ def draw_phases(figure: Figure, data: CourseData | None = None) -> str:
     ax.set_xlabel("Time after the fracture (weeks)")
     ax.set_ylabel("Healing phase")
     ax.set_title("Bone healing phases overlap (approximate windows)")
-    ax.legend(
-        handles=[Patch(color=PHASE_COLOURS["soft_callus"], alpha=0.35, label="faded edge: start or end varies")],
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.15),
-        fontsize="small",
-        frameon=False,
-    )
+    _legend_below(ax, [Patch(color=PHASE_COLOURS["soft_callus"], alpha=0.35, label="faded edge: start or end varies")])
     names = ", ".join(p.name.lower() for p in phases)
     return (
         f"The {len(phases)} healing phases ({names}) overlap: each starts and ends within a "
@@ -257,18 +257,11 @@ def draw_site_chart(figure: Figure, data: CourseData | None = None) -> str:
     ax.set_xlabel("Time after the fracture (weeks)")
     ax.set_ylabel("Fracture site")
     ax.set_title("Healing time by fracture site (typical ranges, weeks)")
-    ax.legend(
-        handles=[
-            Patch(color=STEP_COLOURS["site"], label="typical / approximate (clinic, textbook pages)"),
-            Patch(color=STEP_COLOURS["study"], label="result of one study"),
-            ax.plot([], [], marker="o", color=OKABE_ITO["black"], ls="none", label="study mean")[0],
-        ],
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.15),
-        ncol=3,
-        fontsize="small",
-        frameon=False,
-    )
+    _legend_below(ax, [
+        Patch(color=STEP_COLOURS["site"], label="typical / approximate (clinic, textbook pages)"),
+        Patch(color=STEP_COLOURS["study"], label="result of one study"),
+        ax.plot([], [], marker="o", color=OKABE_ITO["black"], ls="none", label="study mean")[0],
+    ], ncol=3)
     fastest = min(sites, key=lambda s: s.healing_weeks.min)
     slowest = max(sites, key=lambda s: s.healing_weeks.max)
     return (
@@ -500,8 +493,7 @@ def draw_timeline(
         after = "surgery" if site.measured_after == "surgery" else "treatment without surgery"
         handles.append(Patch(facecolor=OKABE_ITO["vermillion"], edgecolor="none",
                              label=f"caution: this site's healing time was measured after {after}"))
-    legend = ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.13),
-                       fontsize="small", frameon=False)
+    legend = _legend_below(ax, handles, offset=-0.13)
     if timeline.caution:
         legend.get_texts()[-1].set_color(OKABE_ITO["vermillion"])
     return _summary(timeline)
