@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import ValidationError
 
-from .records import SCHEMAS, TABLE_NOUNS, Record, Source
+from .records import SCHEMAS, TABLE_NOUNS, KeyFact, Record, Source
 
 __all__ = [
     "DATA_ENV_VAR",
@@ -314,6 +314,18 @@ class CourseData:
     directory: Path
     tables: Mapping[str, Mapping[str, Record]]
 
+    def records(self, model: type[R]) -> list[R]:
+        """Every record of one model (the file it lives in), in file order, typed.
+
+        ``course.records(HealingPhase)`` is a ``list[HealingPhase]``: topic modules
+        need no casts.
+        """
+        return [_as(model, record) for record in self.table(_table_of(model)).values()]
+
+    def record(self, model: type[R], record_id: str) -> R:
+        """One record of one model by id; an unknown id raises a KeyError listing the known ones."""
+        return _as(model, self.get(_table_of(model), record_id))
+
     def table(self, name: str) -> Mapping[str, Record]:
         """Every record of ``data/<name>.yaml``, by id, in file order."""
         try:
@@ -336,7 +348,7 @@ class CourseData:
 
     def source(self, key: str) -> Source:
         """The bibliography entry for ``key``."""
-        return self.get("sources", key)  # type: ignore[return-value]
+        return self.record(Source, key)
 
     def cite(self, key: str) -> str:
         """The full reference for a source key, as one line of text."""
@@ -352,8 +364,24 @@ class CourseData:
 
     def fact(self, fact_id: str) -> str:
         """A key fact's statement followed by its source keys, ready to print."""
-        statement = self.get("key_facts", fact_id).statement  # type: ignore[attr-defined]
+        statement = self.record(KeyFact, fact_id).statement
         return f"{statement.text} [{', '.join(statement.sources)}]"
+
+
+def _table_of(model: type[Record]) -> str:
+    """The data file (table name) whose records are of ``model``."""
+    for name, schema in SCHEMAS.items():
+        if schema is model:
+            return name
+    raise KeyError(f"no data file holds {model.__name__} records: expected one of "
+                   f"{', '.join(m.__name__ for m in SCHEMAS.values())}")
+
+
+def _as(model: type[R], record: Record) -> R:
+    """``record``, checked to be a ``model`` (so the type is known without a cast)."""
+    if not isinstance(record, model):  # pragma: no cover - tables hold one model each
+        raise TypeError(f"expected a {model.__name__}, found a {type(record).__name__}")
+    return record
 
 
 def format_reference(source: Source) -> str:
@@ -405,8 +433,9 @@ def _load_uncached(directory: Path, problems: list[DataError] | None = None) -> 
         tables[name] = records
         context[name] = frozenset(records)
         if name == "sources":
-            context["sources:tiers"] = {key: source.tier for key, source in records.items()}  # type: ignore[attr-defined]
-            context["sources:rejected"] = _rejected_sources(records.values())  # type: ignore[arg-type]
+            sources = [record for record in records.values() if isinstance(record, Source)]
+            context["sources:tiers"] = {source.id: source.tier for source in sources}
+            context["sources:rejected"] = _rejected_sources(sources)
     return CourseData(directory=directory, tables=tables)
 
 
@@ -478,7 +507,7 @@ def _count_statements(value: Any) -> int:
 
 def citations_by_tier(data: CourseData) -> dict[str, int]:
     """How many times sources of each tier are cited across every data file."""
-    tiers = {key: source.tier for key, source in data.tables["sources"].items()}  # type: ignore[attr-defined]
+    tiers = {source.id: source.tier for source in data.records(Source)}
     counts = dict.fromkeys(TIER_NAMES, 0)
     for name, records in data.tables.items():
         if name != "sources":

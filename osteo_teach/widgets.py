@@ -29,7 +29,7 @@ from .compare import ALL_ASPECTS, comparison_html, comparison_text
 from .data import CourseData, load
 from .plots import new_figure, render_png
 
-__all__ = ["FigurePanel", "ComparisonExplorer", "error_html", "dropdown", "controls_row"]
+__all__ = ["FigurePanel", "ComparisonExplorer", "error_html", "details_html", "dropdown", "controls_row"]
 
 #: Dropdown description style readable on a projector.
 _DESCRIPTION_STYLE = {"description_width": "initial"}
@@ -63,6 +63,14 @@ def error_html(message: str) -> str:
         '<div class="ot-error" role="alert" style="border-left:6px solid #D55E00;'
         f'padding:0.5em 1em;font-size:1.05em"><strong>Cannot show this:</strong> '
         f"{html.escape(message)}</div>"
+    )
+
+
+def details_html(summary: str, text: str) -> str:
+    """Plain text folded under a summary line (e.g. "What is drawn, with sources")."""
+    return (
+        f"<details><summary>{html.escape(summary)}</summary>"
+        f"<pre style='white-space:pre-wrap;font-size:0.95em'>{html.escape(text)}</pre></details>"
     )
 
 

@@ -161,14 +161,25 @@ def _drive_figure_widget(ran: RanNotebook, first_label: str, expected: dict[str,
 
 
 @pytest.mark.parametrize("ran_notebook", TIMELINE_NOTEBOOKS, indirect=True)
-def test_timeline_explorer_redraws_for_each_site_and_reduction(ran_notebook: RanNotebook) -> None:
-    from osteo_teach.healing import REDUCTIONS
+def test_timeline_explorer_offers_each_site_only_its_treatments(ran_notebook: RanNotebook) -> None:
+    """Choose every site, then every treatment the page offers for it: only that site's pathways."""
+    from osteo_teach.timeline import pathways_for, sites_with_pathways
 
     data = osteo_teach.load()
-    sites = [s.name for s in data.table("fracture_sites").values()]
-    reductions = [data.get("procedures", r).name for r in REDUCTIONS]
-    redraws = _drive_figure_widget(ran_notebook, "Fracture site:", {"Fracture site:": sites, "Reduction:": reductions})
-    assert redraws == len(sites) + len(reductions)
+    sites = sites_with_pathways(data)
+    view = widget_outputs(ran_notebook.page, has_label="Fracture site:").first
+    site_select = dropdown_select(view, "Fracture site:")
+    assert option_labels(site_select) == [s.name for s in sites]
+    redraws = 0
+    for site in [*sites[1:], sites[0]]:
+        before = figure_src(view)
+        site_select.select_option(label=site.name)
+        wait_for_new_figure(view, before)
+        treatments = [p.name for p in pathways_for(site.id, data)]
+        expect(dropdown_select(view, "Treatment:").locator("option")).to_have_text(treatments)
+        if len(treatments) > 1:
+            redraws += _drive_figure_widget(ran_notebook, "Fracture site:", {"Treatment:": treatments})
+    assert redraws == sum(len(pathways_for(s.id, data)) for s in sites if len(pathways_for(s.id, data)) > 1)
 
 
 @pytest.mark.parametrize("ran_notebook", STEPPER_NOTEBOOKS, indirect=True)
