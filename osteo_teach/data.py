@@ -37,6 +37,7 @@ __all__ = [
     "format_reported",
     "iter_cited",
     "check",
+    "schemas",
     "citations_by_tier",
 ]
 
@@ -206,13 +207,13 @@ def _read_yaml(path: Path) -> tuple[list[Any], yaml.Node | None]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
+        bad_line = raw[: exc.start].count(b"\n") + 1
         raise DataError(
             path,
             f"not valid UTF-8 text (byte 0x{raw[exc.start]:02x} cannot be decoded): the file "
             "was probably saved in a legacy encoding; expected UTF-8 (in your editor: "
             "'Save with encoding' > UTF-8)",
-            line=line,
+            line=bad_line,
         ) from None
     try:
         try:
@@ -315,16 +316,23 @@ class CourseData:
     tables: Mapping[str, Mapping[str, Record]]
 
     def records(self, model: type[R]) -> list[R]:
-        """Every record of one model (the file it lives in), in file order, typed.
+        """Every record of one model, in file order, typed (from every file holding that model).
 
         ``course.records(HealingPhase)`` is a ``list[HealingPhase]``: topic modules
         need no casts.
         """
-        return [_as(model, record) for record in self.table(_table_of(model)).values()]
+        return [record for records in self.tables.values() for record in records.values()
+                if isinstance(record, model)]
 
     def record(self, model: type[R], record_id: str) -> R:
         """One record of one model by id; an unknown id raises a KeyError listing the known ones."""
-        return _as(model, self.get(_table_of(model), record_id))
+        found = [r for r in self.records(model) if r.id == record_id]
+        if not found:
+            names = [name for name, schema in schemas().items() if schema is model]
+            noun = TABLE_NOUNS.get(names[0], f"{names[0]} id") if names else f"{model.__name__} id"
+            known = ", ".join(r.id for r in self.records(model))
+            raise KeyError(f"unknown {noun} '{record_id}': expected one of {known}")
+        return found[0]
 
     def table(self, name: str) -> Mapping[str, Record]:
         """Every record of ``data/<name>.yaml``, by id, in file order."""
@@ -362,26 +370,23 @@ class CourseData:
         """A numbered reference list, for a notebook's "Sources" section."""
         return "\n".join(f"{n}. {ref}" for n, ref in enumerate(self.references(keys), start=1))
 
+    def fact_sources(self, fact_ids: Iterable[str]) -> list[str]:
+        """The source keys behind some key facts, de-duplicated, in order (for reading lists)."""
+        keys = (key for fact_id in fact_ids for key in self.record(KeyFact, fact_id).statement.sources)
+        return list(dict.fromkeys(keys))
+
     def fact(self, fact_id: str) -> str:
         """A key fact's statement followed by its source keys, ready to print."""
         statement = self.record(KeyFact, fact_id).statement
         return f"{statement.text} [{', '.join(statement.sources)}]"
 
 
-def _table_of(model: type[Record]) -> str:
-    """The data file (table name) whose records are of ``model``."""
-    for name, schema in SCHEMAS.items():
-        if schema is model:
-            return name
-    raise KeyError(f"no data file holds {model.__name__} records: expected one of "
-                   f"{', '.join(m.__name__ for m in SCHEMAS.values())}")
+def schemas() -> dict[str, type[Record]]:
+    """Every data file and its record model: the core files, then those lessons add."""
+    from .lessons import lesson_tables
 
-
-def _as(model: type[R], record: Record) -> R:
-    """``record``, checked to be a ``model`` (so the type is known without a cast)."""
-    if not isinstance(record, model):  # pragma: no cover - tables hold one model each
-        raise TypeError(f"expected a {model.__name__}, found a {type(record).__name__}")
-    return record
+    extra = {name: model for name, model in lesson_tables().items() if name not in SCHEMAS}
+    return {**SCHEMAS, **extra}
 
 
 def format_reference(source: Source) -> str:
@@ -421,7 +426,7 @@ def format_reported(value: float, decimals: int | None = None) -> str:
 def _load_uncached(directory: Path, problems: list[DataError] | None = None) -> CourseData:
     tables: dict[str, Mapping[str, Record]] = {}
     context: dict[str, Any] = {}
-    for name, model in SCHEMAS.items():
+    for name, model in schemas().items():
         path = directory / f"{name}.yaml"
         try:
             records = _load_table(path, model, context, problems)

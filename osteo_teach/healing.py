@@ -16,17 +16,18 @@ from __future__ import annotations
 
 import html
 import textwrap
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch, Rectangle
-from matplotlib.ticker import MaxNLocator
 
-from .compare import styled_table
-from .data import CourseData, format_reported, load, iter_cited
+from .cite import TextAndHtml, cited_html, cited_text, table_html
+from .data import CourseData, format_reported, iter_cited, load
+from .lessons import Lesson, WidgetSpec
 from .plots import SummarisedFigure, draw_new, legend_below
-from .records import FractureSite, HealingFactor, HealingPhase, KeyFact, Pathway, SourcedText
+from .records import FractureSite, HealingFactor, HealingPhase, KeyFact, Pathway
 from .style import OKABE_ITO
+
+if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not with the module
+    from matplotlib.figure import Figure
 
 __all__ = [
     "PHASE_COLOURS",
@@ -44,6 +45,8 @@ __all__ = [
     "factors_table_html",
     "FactorsTable",
     "factors_table",
+    "FACTS",
+    "LESSON",
 ]
 
 #: One colour per healing phase (warm = early, cool = late), all Okabe-Ito.
@@ -64,6 +67,9 @@ SITE_COLOURS: dict[str, str] = {
 
 #: The key fact drawn as the reference line ("about 6 weeks for most bones").
 REFERENCE_FACT = "most_bones_heal_in_6_weeks"
+
+#: The other key facts the lesson prints.
+FACTS = ("phases_differ_between_sources", "strength_after_cast", "nonunion_by_bone")
 
 
 def _weeks(low: float, high: float) -> str:
@@ -87,6 +93,7 @@ def draw_phase_row(ax, y: float, phase: HealingPhase, index: int, x_end: float) 
 
 def _fuzzy_bar(ax, y: float, phase: HealingPhase, colour: str, x_end: float, height: float = 0.6) -> None:
     """A phase as a bar whose uncertain start and end fade in and out."""
+    from matplotlib.patches import Rectangle
     start_lo, start_hi = phase.starts.min, phase.starts.max
     if phase.ends is None:
         end_lo = end_hi = x_end
@@ -128,6 +135,8 @@ def _reference_weeks(data: CourseData) -> float:
 
 def draw_phases(figure: Figure, data: CourseData | None = None) -> str:
     """Draw the healing phases as overlapping windows with fuzzy edges; return the summary."""
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import MaxNLocator
     data = data or load()
     phases = phases_in_order(data)
     ax = figure.add_subplot()
@@ -170,7 +179,7 @@ def phases_text(data: CourseData | None = None, width: int = 88) -> str:
     lines: list[str] = ["Approximate windows (sources differ; phases overlap):"]
     for phase in phases_in_order(data):
         lines.append(f"{phase.order}. {phase.name.upper()} ({_phase_label(phase)})")
-        lines.append(textwrap.fill(_cited(phase.description), width=width, initial_indent="   ", subsequent_indent="   "))
+        lines.append(textwrap.fill(cited_text(phase.description), width=width, initial_indent="   ", subsequent_indent="   "))
     return "\n".join(lines) + "\n"
 
 
@@ -191,6 +200,7 @@ def _is_study(site: FractureSite) -> bool:
 
 def draw_site_chart(figure: Figure, data: CourseData | None = None) -> str:
     """Typical healing time by fracture site as ranges; return the summary."""
+    from matplotlib.patches import Patch
     data = data or load()
     sites = sorted(
         data.records(FractureSite),
@@ -265,7 +275,7 @@ def factors_table_text(data: CourseData | None = None, width: int = 88) -> str:
             lines.append(textwrap.fill(f"{label}: {value}", width=width, initial_indent="  ", subsequent_indent="    "))
         lines.append(f"  Sources: {', '.join(factor.statement.sources)}")
         if factor.caveat is not None:
-            lines.append(textwrap.fill("Caveat: " + _cited(factor.caveat), width=width,
+            lines.append(textwrap.fill("Caveat: " + cited_text(factor.caveat), width=width,
                                        initial_indent="  ", subsequent_indent="    "))
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
@@ -274,45 +284,64 @@ def factors_table_text(data: CourseData | None = None, width: int = 88) -> str:
 def factors_table_html(data: CourseData | None = None) -> str:
     """The factors table as HTML (factor, estimate, outcome, people, sources, caveat)."""
     data = data or load()
-    head = (
-        '<table class="ot-factors" style="border-collapse:collapse;font-size:1.05em;line-height:1.4;width:100%">'
-        "<thead><tr><th>Factor</th><th>Estimate</th><th>Outcome</th><th>People studied</th>"
-        "<th>Sources</th></tr></thead><tbody>"
-    )
     rows = []
     for factor in _factors(data):
-        caveat = (
-            f"<br><em>Caveat: {html.escape(factor.caveat.text)}</em> "
-            f"[{html.escape(', '.join(factor.caveat.sources))}]"
-            if factor.caveat
-            else ""
-        )
+        caveat = f"<br><em>Caveat:</em> {cited_html(factor.caveat)}" if factor.caveat else ""
         rows.append(
             f"<tr><th scope='row'>{html.escape(factor.factor)}</th>"
             f"<td>{html.escape(factor.measure)}: <strong>{html.escape(_estimate(factor))}</strong></td>"
             f"<td>{html.escape(factor.outcome)}</td><td>{html.escape(factor.population)}{caveat}</td>"
             f"<td>{html.escape(', '.join(factor.statement.sources))}</td></tr>"
         )
-    return styled_table(head + "".join(rows) + "</tbody></table>")
+    return table_html("ot-factors", ("Factor", "Estimate", "Outcome", "People studied", "Sources"), rows,
+                      caption="Factors that slow fracture healing")
 
 
-@dataclass(frozen=True)
-class FactorsTable:
-    """Displays as an HTML table in a notebook; ``str()`` gives the plain-text version."""
-
-    text: str
-    html: str
-
-    def __str__(self) -> str:
-        return self.text
-
-    def _repr_html_(self) -> str:
-        return self.html
-
-    def __repr__(self) -> str:
-        return self.text
+#: Kept for notebooks that name it: a table that shows HTML and prints as text.
+FactorsTable = TextAndHtml
 
 
-def factors_table(data: CourseData | None = None) -> FactorsTable:
+def factors_table(data: CourseData | None = None) -> TextAndHtml:
     """The factors that slow healing, as an object that shows HTML in a notebook."""
-    return FactorsTable(factors_table_text(data), factors_table_html(data))
+    return TextAndHtml(factors_table_text(data), factors_table_html(data))
+
+
+# --- the lesson ------------------------------------------------------------------
+
+def _timeline_explorer(course: CourseData) -> Any:
+    from .timeline import TimelineExplorer
+
+    return TimelineExplorer(data=course)
+
+
+def _timeline_direct(explorer: Any) -> bytes:
+    """The explorer's current picture, drawn afresh with the pure draw function."""
+    from .plots import new_figure, render_png
+    from .timeline import draw_timeline
+
+    figure = new_figure(*explorer.panel.figure.get_size_inches())
+    draw_timeline(figure, explorer.site_dropdown.value, explorer.pathway_dropdown.value, explorer.data)
+    return render_png(figure)
+
+
+LESSON = Lesson(
+    id="03_healing_timelines",
+    title="Healing timelines",
+    summary=(
+        "How bone heals in overlapping phases, how long each site takes, what happens after each "
+        "treatment that exists for a site, and what slows healing."
+    ),
+    data_files=("healing_phases", "fracture_sites", "pathways", "healing_factors", "key_facts"),
+    widgets=(
+        WidgetSpec(
+            "TimelineExplorer",
+            build=_timeline_explorer,
+            controls=lambda explorer: [explorer.site_dropdown, explorer.pathway_dropdown],
+            shows=lambda explorer: explorer.png,
+            label="Fracture site:",
+            draws_figure=True,
+            direct=_timeline_direct,
+        ),
+    ),
+    sources=lambda course: source_keys(course, facts=FACTS),
+)

@@ -148,27 +148,30 @@ def _reference_to(table: str):
     return AfterValidator(check)
 
 
-def _within(low: float | None, high: float | None, what: str, *, above: bool = False) -> AfterValidator:
-    """An AfterValidator: the value must be a possible ``what`` (``low <= value <= high``).
+def _check_bounds(value: float, low: float | None, high: float | None, what: str, above: bool = False) -> None:
+    """Refuse a value outside ``low``..``high`` (strictly above ``low`` when ``above``)."""
+    too_low = low is not None and (value <= low if above else value < low)
+    too_high = high is not None and value > high
+    if not (too_low or too_high):
+        return
+    if low is not None and high is not None:
+        expected = f"a value from {low:g} to {high:g}"
+    elif low is not None:
+        expected = f"a value greater than {low:g}" if above else f"a value of at least {low:g}"
+    else:
+        expected = f"a value of at most {high:g}"
+    raise PydanticCustomError(
+        "out_of_bounds",
+        "{value} is not a possible {what}: expected {expected}",
+        {"value": f"{value:g}", "what": what, "expected": expected},
+    )
 
-    ``above``: the value must be strictly greater than ``low`` (a ratio of 0 is impossible).
-    """
+
+def _within(low: float | None, high: float | None, what: str, *, above: bool = False) -> AfterValidator:
+    """An AfterValidator: the value must be a possible ``what`` (see :func:`_check_bounds`)."""
 
     def check(value: float) -> float:
-        too_low = low is not None and (value <= low if above else value < low)
-        too_high = high is not None and value > high
-        if too_low or too_high:
-            if low is not None and high is not None:
-                expected = f"a value from {low:g} to {high:g}"
-            elif above:
-                expected = f"a value greater than {low:g}"
-            else:
-                expected = f"a value of at least {low:g}" if low is not None else f"at most {high:g}"
-            raise PydanticCustomError(
-                "out_of_bounds",
-                "{value} is not a possible {what}: expected {expected}",
-                {"value": f"{value:g}", "what": what, "expected": expected},
-            )
+        _check_bounds(value, low, high, what, above)
         return value
 
     return AfterValidator(check)
@@ -205,6 +208,8 @@ UNIT_BOUNDS: dict[str, tuple[float | None, float | None]] = {
 
 def _check_unit(value: float, unit: str, what: str) -> None:
     """``value`` must be possible in ``unit`` (a known unit, see :data:`UNIT_BOUNDS`)."""
+    low: float | None
+    high: float | None
     if unit.startswith("%"):
         low, high = 0.0, 100.0
     elif unit in UNIT_BOUNDS:
@@ -215,7 +220,7 @@ def _check_unit(value: float, unit: str, what: str) -> None:
             "unknown unit '{unit}': expected one of {known}, or a percentage ('% of ...')",
             {"unit": unit, "known": ", ".join(UNIT_BOUNDS)},
         )
-    _within(low, high, f"{what} in {unit}").func(value)  # type: ignore[attr-defined]
+    _check_bounds(value, low, high, f"{what} in {unit}")
 
 
 def _require_evidence(keys: list[str], info: ValidationInfo, what: str) -> None:
@@ -638,7 +643,9 @@ class PainDifference(Record):
             raise PydanticCustomError(
                 "half_interval", "give both ci_low and ci_high, or neither"
             )
-        if self.ci_low is not None and not (self.ci_low <= self.difference <= self.ci_high):
+        if self.ci_low is not None and self.ci_high is not None and not (
+            self.ci_low <= self.difference <= self.ci_high
+        ):
             raise PydanticCustomError(
                 "inverted_range",
                 "the difference ({d}) must lie inside its interval ({lo} to {hi})",
@@ -920,7 +927,9 @@ class QuizQuestion(Record):
     Taught in: ``notebooks/06_self_check.ipynb``.
     """
 
-    notebook: Annotated[str, Field(pattern=r"^0[0-6]_[a-z0-9_]+$")]
+    #: The lesson (notebook file name without ``.ipynb``) whose objectives the question checks;
+    #: the quiz checks it against the lesson registry.
+    notebook: Annotated[str, Field(pattern=r"^\d\d_[a-z0-9_]+$")]
     question: str
     options: Annotated[list[str], Field(min_length=2)]
     answer: Annotated[str, AfterValidator(_one_of_the_options)]

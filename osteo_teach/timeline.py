@@ -21,18 +21,20 @@ import functools
 import math
 import textwrap
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch, Rectangle
-from matplotlib.ticker import MaxNLocator
 
+from .cite import cited_text
 from .data import CourseData, load
 from .healing import REFERENCE_FACT, draw_phase_row, phases_in_order, reference_line
 from .plots import legend_below
 from .records import FractureSite, HealingPhase, KeyFact, Pathway, PathwayStep, SourcedText, WeekRange
 from .style import OKABE_ITO
 from .widgets import FigurePanel, controls_row, details_html, dropdown
+
+if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not with the module
+    from matplotlib.figure import Figure
 
 __all__ = [
     "STEP_STYLES",
@@ -180,6 +182,7 @@ def _when(step: PathwayStep) -> str:
 
 def _fade(ax, y: float, low: float, high: float, colour: str, height: float = 0.6) -> None:
     """An end that lies somewhere between ``low`` and ``high``: fading out."""
+    from matplotlib.patches import Rectangle
     steps = 12
     width = (high - low) / steps
     for i in range(steps):
@@ -231,6 +234,8 @@ def _draw_healing(ax, y: float, healing: Healing, x_end: float) -> None:
 
 def draw_timeline(figure: Figure, site_id: str, pathway_id: str, data: CourseData | None = None) -> str:
     """Draw one site's pathway over the healing phases; return the summary sentence."""
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import MaxNLocator
     data = data or load()
     timeline = resolve_timeline(site_id, pathway_id, data)
     ends = [max((s.ends or s.starts).in_weeks) for s in timeline.steps] + [timeline.healing.weeks.max, 12.0]
@@ -286,12 +291,6 @@ def summary(timeline: Timeline) -> str:
     )
 
 
-def _cited(statement: SourcedText) -> str:
-    if statement.illustrative:
-        return f"{statement.text} (illustrative: {statement.reason})"
-    return f"{statement.text} [{', '.join(statement.sources)}]"
-
-
 def timeline_text(site_id: str, pathway_id: str, data: CourseData | None = None, width: int = 88) -> str:
     """The explorer's content as plain text with sources (for printing, handouts and tests)."""
     timeline = resolve_timeline(site_id, pathway_id, data)
@@ -301,19 +300,19 @@ def timeline_text(site_id: str, pathway_id: str, data: CourseData | None = None,
 
     healing = timeline.healing
     lines = [f"{timeline.site.name.upper()} - {timeline.pathway.name.upper()}"]
-    lines += item("Who gets this treatment", _cited(timeline.pathway.applies))
+    lines += item("Who gets this treatment", cited_text(timeline.pathway.applies))
     if healing.caution:
         lines += item("Caution", healing.caution[0].upper() + healing.caution[1:] + ".")
     for step in timeline.steps:
         flag = " - timing illustrative" if step.timing.illustrative else ""
-        lines += item(f"{step.label}: {_when(step)}{flag}", _cited(step.what))
-        lines.append(textwrap.fill("When: " + _cited(step.timing), width=width,
+        lines += item(f"{step.label}: {_when(step)}{flag}", cited_text(step.what))
+        lines.append(textwrap.fill("When: " + cited_text(step.timing), width=width,
                                    initial_indent="    ", subsequent_indent="    "))
     lines += item(
         f"Healing time: {_weeks(healing.weeks.min, healing.weeks.max)} ({healing.qualifier}; {healing.measure})",
-        _cited(healing.statement),
+        cited_text(healing.statement),
     )
-    lines += item(f"Reference line: {timeline.reference_weeks:g} weeks", _cited(timeline.reference))
+    lines += item(f"Reference line: {timeline.reference_weeks:g} weeks", cited_text(timeline.reference))
     return "\n".join(lines) + "\n"
 
 
@@ -325,8 +324,8 @@ class TimelineExplorer(widgets.VBox):
     """
 
     def __init__(self, site_id: str = "wrist", pathway_id: str | None = None, data: CourseData | None = None) -> None:
-        self._data = data or load()
-        sites = sites_with_pathways(self._data)
+        self.data = data or load()
+        sites = sites_with_pathways(self.data)
         if site_id not in {s.id for s in sites}:
             site_id = sites[0].id
         self.site_dropdown = dropdown("Fracture site:", [(s.name, s.id) for s in sites], site_id)
@@ -349,11 +348,11 @@ class TimelineExplorer(widgets.VBox):
         self.show(site_id, pathway_id)
 
     def _pathway_options(self, site_id: str) -> list[tuple[str, str]]:
-        return [(p.name, p.id) for p in pathways_for(site_id, self._data)]
+        return [(p.name, p.id) for p in pathways_for(site_id, self.data)]
 
     def _all_pathway_options(self) -> list[tuple[str, str]]:
         """Every pathway's label: sizes the dropdown once for the longest one."""
-        return [(p.name, p.id) for p in self._data.records(Pathway)]
+        return [(p.name, p.id) for p in self.data.records(Pathway)]
 
     @property
     def png(self) -> bytes:
@@ -384,11 +383,11 @@ class TimelineExplorer(widgets.VBox):
     def show(self, site_id: str, pathway_id: str) -> None:
         """Draw one site's pathway; an unknown or foreign pathway shows a message, not a traceback."""
         try:
-            self.text = timeline_text(site_id, pathway_id, self._data)
+            self.text = timeline_text(site_id, pathway_id, self.data)
         except KeyError as exc:
             self.text = ""
             self.details.value = ""
             self.panel.show_error(str(exc.args[0]))
             return
-        self.panel.redraw(functools.partial(draw_timeline, site_id=site_id, pathway_id=pathway_id, data=self._data))
+        self.panel.redraw(functools.partial(draw_timeline, site_id=site_id, pathway_id=pathway_id, data=self.data))
         self.details.value = details_html("What is drawn, with sources", self.text)

@@ -10,7 +10,6 @@ procedure stepper (each choice must redraw the figure).
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
@@ -19,10 +18,10 @@ import pytest
 
 import osteo_teach
 from osteo_teach.compare import ALL_ASPECTS, NOT_COVERED
+from osteo_teach.lessons import all_lessons, widget_specs
 
 from .conftest import RanNotebook
 from .lab_driver import (
-    REPO_NOTEBOOKS,
     dropdown_select,
     figure_src,
     new_guarded_page,
@@ -38,22 +37,23 @@ from .lab_driver import (
 
 pytestmark = pytest.mark.browser
 
-#: Every notebook in notebooks/, found when the tests are collected.
-NOTEBOOKS = sorted(path.name for path in REPO_NOTEBOOKS.glob("*.ipynb"))
+#: Every lesson's notebook, from the lesson registry.
+NOTEBOOKS = [f"{lesson.id}.ipynb" for lesson in all_lessons()]
+
 
 #: Notebooks holding each interactive piece (the tests fail if they do not show it).
-COMPARISON_NOTEBOOKS = ["02_fracture_reduction.ipynb", "04_vertebral_augmentation.ipynb"]
-TIMELINE_NOTEBOOKS = ["03_healing_timelines.ipynb"]
-STEPPER_NOTEBOOKS = ["04_vertebral_augmentation.ipynb"]
+def _notebooks_with(widget: str) -> list[str]:
+    """The lessons (notebook file names) that declare ``widget`` in the registry."""
+    return [f"{lesson.id}.ipynb" for lesson, spec in widget_specs() if spec.name == widget]
 
-#: A code cell that builds one of the course's widgets (so the notebook must show a widget view).
-_WIDGET_CALL = re.compile(r"\b(\w*(Explorer|Stepper|Quiz)\w*\(|quiz\.section\(|\.scoreboard\b)")
 
+COMPARISON_NOTEBOOKS = _notebooks_with("ComparisonExplorer")
+TIMELINE_NOTEBOOKS = _notebooks_with("TimelineExplorer")
+STEPPER_NOTEBOOKS = _notebooks_with("ProcedureStepper")
 
 def builds_widgets(name: str) -> bool:
-    """Whether a notebook's code builds one of the course's widgets (read from its source)."""
-    nb = nbformat.read(REPO_NOTEBOOKS / name, as_version=4)
-    return any(_WIDGET_CALL.search(cell.source) for cell in nb.cells if cell.cell_type == "code")
+    """Whether the lesson declares widgets in the registry (so its page must show widget views)."""
+    return any(f"{lesson.id}.ipynb" == name for lesson, _ in widget_specs())
 
 
 # --------------------------------------------------------------------------- every notebook
@@ -65,7 +65,7 @@ def test_notebook_runs_in_lab_with_no_error_and_every_widget_rendered(ran_notebo
     print(f"\n{ran_notebook.name}: run all -> idle with widgets rendered in {ran_notebook.seconds:.2f} s; "
           f"{report.rendered_widget_views} widget views; screenshot {ran_notebook.screenshot}; "
           f"browser console errors: {ran_notebook.guarded.console_errors}")
-    assert report.errors == [], f"cells show errors:\n" + "\n---\n".join(report.errors)
+    assert report.errors == [], "cells show errors:\n" + "\n---\n".join(report.errors)
     assert report.unrendered == [], f"widgets did not render: {report.unrendered}"
     assert report.widget_messages == [], f"widgets show an error message: {report.widget_messages}"
     # Every widget the kernel displayed (as saved in the file) is rendered on screen.
@@ -163,6 +163,8 @@ def _drive_figure_widget(ran: RanNotebook, first_label: str, expected: dict[str,
 @pytest.mark.parametrize("ran_notebook", TIMELINE_NOTEBOOKS, indirect=True)
 def test_timeline_explorer_offers_each_site_only_its_treatments(ran_notebook: RanNotebook) -> None:
     """Choose every site, then every treatment the page offers for it: only that site's pathways."""
+    from playwright.sync_api import expect
+
     from osteo_teach.timeline import pathways_for, sites_with_pathways
 
     data = osteo_teach.load()
