@@ -437,7 +437,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default="", help="comma-separated parts to profile (P2)")
     parser.add_argument("--strict", action="store_true", help="exit 1 if any figure misses its target")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument("--list", action="store_true", help="list the lessons and widgets measured, then stop")
     args = parser.parse_args(argv)
+    if args.list:
+        from osteo_teach.lessons import all_lessons
+
+        for lesson in all_lessons():
+            widgets = ", ".join(spec.name for spec in lesson.widgets) or "no widgets"
+            print(f"{lesson.id}: {widgets}")
+        return 0
     wanted = {part.strip().upper() for part in args.only.split(",") if part.strip()}
     profile = {part.strip().upper() for part in args.profile.split(",") if part.strip()}
     if args.changes_p2 < 20:

@@ -12,13 +12,8 @@ from osteo_teach.quiz import Quiz
 
 from .conftest import DATA
 
-LESSONS = [
-    "01_osteoporosis_and_fractures",
-    "02_fracture_reduction",
-    "03_healing_timelines",
-    "04_vertebral_augmentation",
-    "05_evidence",
-]
+#: The lessons the quiz must cover, from the lesson registry.
+LESSONS = [lesson.id for lesson in ot.all_lessons() if lesson.quiz]
 QUESTIONS = list(load().table("quiz"))
 
 
