@@ -217,8 +217,8 @@ def source_keys(data: CourseData | None = None, facts: tuple[str, ...] = ()) -> 
             for name in type(value).model_fields:
                 collect(getattr(value, name))
 
-    for table in ("healing_phases", "fracture_sites", "timeline_steps", "healing_factors"):
-        for record in data.table(table).values():
+    for table in ("healing_phases", "fracture_sites", "pathways", "healing_factors"):
+        for record in data.tables.get(table, {}).values():
             collect(record)
     for fact_id in (REFERENCE_FACT, *facts):
         collect(data.get("key_facts", fact_id))
@@ -232,8 +232,12 @@ def _is_study(site: FractureSite) -> bool:
 def draw_site_chart(figure: Figure, data: CourseData | None = None) -> str:
     """Typical healing time by fracture site as ranges; return the summary."""
     data = data or load()
-    sites: list[FractureSite] = sorted(
-        data.table("fracture_sites").values(),  # type: ignore[arg-type]
+    all_sites: list[FractureSite] = list(data.table("fracture_sites").values())  # type: ignore[arg-type]
+    # Sites without a healing time from a primary study, guideline or review are left out
+    # (and named in the summary): a chart cannot draw a range no such source gives.
+    unsourced = [s for s in all_sites if s.healing_weeks is None]
+    sites = sorted(
+        (s for s in all_sites if s.healing_weeks is not None),
         key=lambda s: (s.healing_weeks.min, s.healing_weeks.max),
         reverse=True,
     )
@@ -258,17 +262,22 @@ def draw_site_chart(figure: Figure, data: CourseData | None = None) -> str:
     ax.set_ylabel("Fracture site")
     ax.set_title("Healing time by fracture site (typical ranges, weeks)")
     _legend_below(ax, [
-        Patch(color=STEP_COLOURS["site"], label="typical / approximate (clinic, textbook pages)"),
+        Patch(color=STEP_COLOURS["site"], label="typical / approximate (guideline, textbook)"),
         Patch(color=STEP_COLOURS["study"], label="result of one study"),
         ax.plot([], [], marker="o", color=OKABE_ITO["black"], ls="none", label="study mean")[0],
     ], ncol=3)
     fastest = min(sites, key=lambda s: s.healing_weeks.min)
     slowest = max(sites, key=lambda s: s.healing_weeks.max)
+    left_out = (
+        f" Not drawn, because no primary study, guideline or review gives their healing time: "
+        f"{', '.join(s.name.lower() for s in unsourced)}."
+        if unsourced else ""
+    )
     return (
         f"Healing times differ by site, from about {fastest.healing_weeks.min:g} weeks "
         f"({fastest.name.lower()}) to up to {slowest.healing_weeks.max:g} weeks "
-        f"({slowest.name.lower()}); most ranges are typical values from clinic pages, "
-        f"and the dashed line marks about {reference:g} weeks for most bones."
+        f"({slowest.name.lower()}); each range says what it measures, and the dashed line "
+        f"marks about {reference:g} weeks for most bones." + left_out
     )
 
 

@@ -60,9 +60,14 @@ def test_phase_figure_draws_every_phase_from_data():
 
 def test_site_chart_lists_every_site():
     figure = new_figure()
-    healing.draw_site_chart(figure)
+    summary = healing.draw_site_chart(figure)
     labels = {t.get_text() for t in figure.axes[0].get_yticklabels()}
-    assert labels == {s.name for s in load().table("fracture_sites").values()}
+    sites = list(load().table("fracture_sites").values())
+    assert labels == {s.name for s in sites if s.healing_weeks is not None}
+    # a site without a sourced healing time is not drawn, and the summary says so
+    for site in sites:
+        if site.healing_weeks is None:
+            assert site.name.lower() in summary
 
 
 def test_explorer_has_the_two_dropdowns_with_every_site_and_both_reductions():
@@ -226,3 +231,22 @@ def test_explorer_warns_when_the_healing_time_was_measured_after_another_treatme
     assert "Caution" not in explorer.panel.summary
     explorer.reduction_dropdown.value = "open_reduction"
     assert "measured without surgery" in explorer.panel.summary
+
+
+def test_every_pathway_is_a_treatment_its_site_has():
+    """data/pathways.yaml: sourced steps, sourced or illustrative timings, no cast for hip or spine."""
+    data = load()
+    pathways = list(data.table("pathways").values())
+    assert {p.site for p in pathways} >= {"wrist", "ankle", "proximal_humerus", "hip", "vertebra"}
+    for pathway in pathways:
+        assert pathway.applies.sources and not pathway.applies.illustrative
+        for step in pathway.steps:
+            assert step.what.sources and not step.what.illustrative, (pathway.id, step.id)
+            assert step.timing.sources or (step.timing.illustrative and step.timing.reason), (pathway.id, step.id)
+        if pathway.site in ("hip", "vertebra"):
+            assert pathway.operative or pathway.site == "vertebra"
+            assert not any(s.kind == "immobilisation" for s in pathway.steps), f"{pathway.id}: no cast or splint"
+    hip = [p for p in pathways if p.site == "hip"]
+    for pathway in hip:
+        mobilise = next(s for s in pathway.steps if s.kind == "mobilisation")
+        assert mobilise.starts.unit == "days" and mobilise.starts.min == 1, "NICE: the day after surgery"
