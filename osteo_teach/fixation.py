@@ -1,10 +1,11 @@
 """A labelled schematic of the ways a reduced long-bone fracture is held.
 
 Four panels on the same broken long bone: plate and screws, pins or wires, an
-intramedullary rod, and a cast or splint. Each panel says which reduction it
-goes with and cites the statements in ``data/procedures.yaml`` that name that
-hardware (the article lists "screws, pins, rods, or a plate" for open
-reduction and "a cast or splint" for closed reduction). The drawing itself is a
+intramedullary rod (nail), and a cast or splint. Each panel says which reduction
+it usually goes with and cites the statements in ``data/procedures.yaml`` that
+name that hardware: a plate usually after open (anatomical) reduction
+(Marsell & Einhorn 2011), a nail usually after closed reduction (AO Surgery
+Reference, CRIF), a cast or splint after closed reduction (the article). The drawing itself is a
 schematic: not to scale, and not a surgical technique.
 
 Taught in: ``notebooks/02_fracture_reduction.ipynb``.
@@ -37,13 +38,14 @@ class FixationOption:
 #: The four options drawn, in order. ``cited_by`` points at the statements in
 #: data/procedures.yaml that name the hardware (their source keys are printed).
 FIXATION_OPTIONS: tuple[FixationOption, ...] = (
-    FixationOption("plate", "Plate and screws", "On the bone, under the skin: open reduction",
+    FixationOption("plate", "Plate and screws", "On the bone, under the skin:\nusually after open reduction",
                    (("open_reduction", "hardware"),)),
-    FixationOption("pins", "Pins or wires", "Across the break: open reduction,\nor through the skin after closed reduction",
-                   (("open_reduction", "hardware"), ("closed_reduction", "hardware"))),
-    FixationOption("rod", "Intramedullary rod", "Inside the bone's canal: open reduction",
+    FixationOption("pins", "Pins or wires", "Across the break:\nafter open reduction",
                    (("open_reduction", "hardware"),)),
-    FixationOption("cast", "Cast or splint", "Outside the skin, no incision: closed reduction",
+    FixationOption("rod", "Intramedullary rod (nail)",
+                   "Inside the bone's canal: usually after\nclosed reduction (opened only if that fails)",
+                   (("closed_reduction", "hardware"), ("open_reduction", "hardware"))),
+    FixationOption("cast", "Cast or splint", "Outside the skin, no incision:\nclosed reduction",
                    (("closed_reduction", "hardware"), ("closed_reduction", "what_is_done"))),
 )
 
@@ -134,9 +136,9 @@ def draw_fixation(figure: Figure, data: CourseData | None = None) -> str:
     )
     names = ", ".join(o.title.lower() for o in FIXATION_OPTIONS)
     return (
-        f"Schematic of a broken long bone held four ways ({names}): the first three sit inside "
-        f"the body after open reduction (pins can also go through the skin after closed reduction), "
-        f"while a cast or splint holds the bone from outside without an incision."
+        f"Schematic of a broken long bone held four ways ({names}): a plate and pins sit inside "
+        f"the body after open reduction, an intramedullary nail usually goes in after closed "
+        f"reduction, and a cast or splint holds the bone from outside without an incision."
     )
 
 

@@ -202,8 +202,12 @@ def draw_site_chart(figure: Figure, data: CourseData | None = None) -> str:
     """Typical healing time by fracture site as ranges; return the summary."""
     from matplotlib.patches import Patch
     data = data or load()
+    all_sites = data.records(FractureSite)
+    # Sites without a healing time from a primary study, guideline or review are left out
+    # (and named in the summary): a chart cannot draw a range no such source gives.
+    unsourced = [s for s in all_sites if s.healing_weeks is None]
     sites = sorted(
-        data.records(FractureSite),
+        (s for s in all_sites if s.healing_weeks is not None),
         key=lambda s: (s.healing_weeks.min, s.healing_weeks.max),
         reverse=True,
     )
@@ -229,19 +233,24 @@ def draw_site_chart(figure: Figure, data: CourseData | None = None) -> str:
     ax.set_ylabel("Fracture site")
     ax.set_title("Healing time by fracture site (typical ranges, weeks)")
     legend_below(ax, [
-        Patch(color=SITE_COLOURS["site"], label="typical / approximate (reviews, guidance)"),
+        Patch(color=SITE_COLOURS["site"], label="typical / approximate (guideline, textbook)"),
         Patch(color=SITE_COLOURS["study"], label="result of one study"),
         ax.plot([], [], marker="o", color=OKABE_ITO["black"], ls="none", label="study mean")[0],
     ], ncol=3)
     fastest = min(sites, key=lambda s: s.healing_weeks.min)
     slowest = max(sites, key=lambda s: s.healing_weeks.max)
     studies = sum(_is_study(site) for site in sites)
+    left_out = (
+        f" Not drawn, because no primary study, guideline or review gives their healing time: "
+        f"{', '.join(s.name.lower() for s in unsourced)}."
+        if unsourced else ""
+    )
     return (
         f"Healing times differ by site, from about {fastest.healing_weeks.min:g} weeks "
         f"({fastest.name.lower()}) to up to {slowest.healing_weeks.max:g} weeks "
         f"({slowest.name.lower()}); {studies} of the {len(sites)} ranges are the result of a single "
-        f"study, the others typical or approximate ranges; the dashed line marks about "
-        f"{reference:g} weeks for most bones."
+        f"study, the others typical or approximate ranges, each saying what it measures; the dashed "
+        f"line marks about {reference:g} weeks for most bones." + left_out
     )
 
 

@@ -468,9 +468,12 @@ class FractureSite(Record):
     """
 
     name: str
-    healing_weeks: WeekRange
+    #: ``null`` when no primary study, guideline or review gives a healing time for
+    #: the site (it still has treatment pathways, data/pathways.yaml); the site
+    #: chart then leaves it out and says so.
+    healing_weeks: WeekRange | None = None
     central_weeks: Weeks | None = None
-    qualifier: Literal["typical", "approximate", "study mean", "study range"]
+    qualifier: Literal["typical", "approximate", "study mean", "study range"] | None = None
     measure: str
     statement: SourcedText
     immobilisation: Immobilisation | None = None
@@ -486,7 +489,16 @@ class FractureSite(Record):
 
     @model_validator(mode="after")
     def _central_inside_range(self) -> "FractureSite":
-        if self.central_weeks is not None and not (
+        if (self.healing_weeks is None) != (self.qualifier is None):
+            raise PydanticCustomError(
+                "half_value",
+                "give healing_weeks and qualifier together, or neither (a site with no sourced healing time)",
+            )
+        if self.central_weeks is not None and self.healing_weeks is None:
+            raise PydanticCustomError(
+                "half_value", "central_weeks needs healing_weeks (the range it lies in)"
+            )
+        if self.central_weeks is not None and self.healing_weeks is not None and not (
             self.healing_weeks.min <= self.central_weeks <= self.healing_weeks.max
         ):
             raise PydanticCustomError(

@@ -17,8 +17,22 @@ def test_every_comparison_aspect_is_defined_and_both_sides_resolve():
         assert [p.id for p in rows[0].procedures] == list(comparison.procedures)
 
 
-def test_a_missing_aspect_says_so_instead_of_inventing():
-    text = comparison_text("fracture_reduction", "anaesthesia")
+def test_a_missing_aspect_says_so_instead_of_inventing(tmp_path):
+    import shutil
+
+    import yaml
+
+    from osteo_teach.data import load as load_from
+    # Every fracture-reduction aspect is now sourced for both procedures, so drop one
+    # statement in a copy of the data and check that the comparison says so.
+    data_dir = tmp_path / "data"
+    shutil.copytree(load().directory, data_dir)
+    path = data_dir / "procedures.yaml"
+    records = yaml.safe_load(path.read_text(encoding="utf-8"))
+    closed = next(r for r in records if r["id"] == "closed_reduction")
+    del closed["aspects"]["anaesthesia"]
+    path.write_text(yaml.safe_dump(records, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    text = comparison_text("fracture_reduction", "anaesthesia", load_from(data_dir))
     assert "Closed reduction:" in text and NOT_COVERED in text
 
 

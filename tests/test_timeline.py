@@ -36,7 +36,7 @@ def _student_choices():
 
 def test_the_pathways_cover_the_osteoporotic_fracture_sites():
     sites = {s.id for s in SITES}
-    assert {"wrist", "hip", "vertebra"} <= sites
+    assert {"wrist", "ankle", "proximal_humerus", "hip", "vertebra"} <= sites
     for site in SITES:
         kinds = {p.operative for p in timeline.pathways_for(site.id, DATA)}
         assert kinds == {True, False} or site.id == "hip", f"{site.id}: a choice between treatments"
@@ -58,6 +58,8 @@ def test_hip_pathways_mobilise_within_days_of_the_operation():
         moving = [s for s in pathway.steps if s.kind in ("mobilisation", "weight_bearing", "physiotherapy")]
         assert moving and min(s.starts.in_weeks[0] for s in moving) <= 1, "mobilised within the first week"
         assert any(not s.timing.illustrative for s in moving), "the mobilisation timing is sourced"
+        mobilise = next(s for s in pathway.steps if s.kind == "mobilisation")
+        assert mobilise.starts.unit == "days" and mobilise.starts.min == 1, "NICE CG124: the day after surgery"
 
 
 def test_explorer_offers_for_each_site_exactly_that_sites_treatments():
