@@ -13,16 +13,24 @@ Taught in: ``notebooks/02_fracture_reduction.ipynb``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from matplotlib.figure import Figure
-from matplotlib.patches import FancyBboxPatch, Rectangle
-
+from .compare import comparison_widget
 from .data import CourseData, load
+from .lessons import Lesson
 from .plots import SummarisedFigure, draw_new
+from .records import Procedure
 from .style import OKABE_ITO
 
-__all__ = ["FixationOption", "FIXATION_OPTIONS", "option_sources", "draw_fixation", "fixation_schematic"]
+if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not with the module
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "FixationOption", "FIXATION_OPTIONS", "FACTS", "LESSON", "option_sources", "draw_fixation", "fixation_schematic",
+    "source_keys",
+]
 
 
 @dataclass(frozen=True)
@@ -65,12 +73,14 @@ def option_sources(option: FixationOption, data: CourseData | None = None) -> li
     data = data or load()
     keys: list[str] = []
     for procedure_id, aspect_id in option.cited_by:
-        statement = data.get("procedures", procedure_id).aspects[aspect_id]  # type: ignore[attr-defined]
+        statement = data.record(Procedure, procedure_id).aspects[aspect_id]
         keys.extend(k for k in statement.sources if k not in keys)
     return keys
 
 
-def _bone(ax) -> None:
+def _bone(ax: Any) -> None:
+    from matplotlib.patches import FancyBboxPatch, Rectangle
+
     """A long bone (shaft with wider ends), a limb outline around it, and a break in the middle."""
     ax.add_patch(FancyBboxPatch((0.6, 1.2), 8.8, 3.6, boxstyle="round,pad=0,rounding_size=1.6",
                                 facecolor=COLOURS["skin"], alpha=0.12, edgecolor=COLOURS["skin"], lw=1.5))
@@ -84,26 +94,32 @@ def _bone(ax) -> None:
     ax.plot(xs, ys, color=COLOURS["break"], lw=2.5, solid_joinstyle="miter")
 
 
-def _plate(ax) -> None:
+def _plate(ax: Any) -> None:
+    from matplotlib.patches import Rectangle
+
     ax.add_patch(Rectangle((3.1, 3.55), 3.8, 0.28, facecolor=COLOURS["hardware"], edgecolor=OKABE_ITO["black"], lw=1))
     for x in (3.4, 4.1, 5.9, 6.6):
         ax.plot([x, x], [3.83, 2.35], color=COLOURS["screw"], lw=2.5)
         ax.plot([x - 0.15, x + 0.15], [3.9, 3.9], color=COLOURS["screw"], lw=3)
 
 
-def _pins(ax) -> None:
+def _pins(ax: Any) -> None:
     for (x0, y0), (x1, y1) in (((3.2, 4.9), (6.4, 2.1)), ((6.8, 4.9), (3.6, 2.1))):
         ax.plot([x0, x1], [y0, y1], color=COLOURS["hardware"], lw=2.5)
         ax.plot([x0], [y0], marker="o", ms=5, color=COLOURS["hardware"])
 
 
-def _rod(ax) -> None:
+def _rod(ax: Any) -> None:
+    from matplotlib.patches import Rectangle
+
     ax.add_patch(Rectangle((1.2, 2.83), 7.4, 0.34, facecolor=COLOURS["hardware"], edgecolor=OKABE_ITO["black"], lw=1))
     for x in (2.0, 7.9):
         ax.plot([x, x], [2.3, 3.7], color=COLOURS["screw"], lw=2.5)
 
 
-def _cast(ax) -> None:
+def _cast(ax: Any) -> None:
+    from matplotlib.patches import FancyBboxPatch
+
     ax.add_patch(FancyBboxPatch((1.6, 0.8), 6.8, 4.4, boxstyle="round,pad=0,rounding_size=0.8",
                                 facecolor=COLOURS["cast"], alpha=0.35, edgecolor=COLOURS["cast"], lw=2, hatch=".."))
 
@@ -148,3 +164,39 @@ def fixation_schematic(data: CourseData | None = None) -> SummarisedFigure:
 
     width, _ = mpl.rcParams["figure.figsize"]
     return draw_new(draw_fixation, data, width=width, height=width * 0.72)
+
+
+# --- the lesson ------------------------------------------------------------------
+
+#: The key facts notebook 02 prints.
+FACTS = ("check_xray", "open_fracture_definition")
+
+#: The procedures compared in notebook 02.
+PROCEDURES = ("open_reduction", "closed_reduction")
+
+
+def source_keys(course: CourseData) -> Iterable[str]:
+    """Every source behind the comparison, the schematic and the facts the lesson prints."""
+    keys = [
+        key
+        for procedure_id in PROCEDURES
+        for statement in (course.record(Procedure, procedure_id).summary,
+                          *course.record(Procedure, procedure_id).aspects.values())
+        for key in statement.sources
+    ]
+    keys += [key for option in FIXATION_OPTIONS for key in option_sources(option, course)]
+    keys += course.fact_sources(FACTS)
+    return dict.fromkeys(keys)
+
+
+LESSON = Lesson(
+    id="02_fracture_reduction",
+    title="Fracture reduction: open vs closed",
+    summary=(
+        "Putting the bone back in line with or without an incision, what holds it (plate, pins, nail, "
+        "cast), immobilisation, the check x-ray and the risks of each."
+    ),
+    data_files=("procedures", "aspects", "comparisons", "key_facts"),
+    widgets=(comparison_widget("fracture_reduction"),),
+    sources=source_keys,
+)

@@ -69,7 +69,7 @@ SITE_COLOURS: dict[str, str] = {
 REFERENCE_FACT = "most_bones_heal_in_6_weeks"
 
 #: The other key facts the lesson prints.
-FACTS = ("phases_differ_between_sources", "strength_after_cast", "nonunion_by_bone")
+FACTS = ("phases_differ_between_sources", "nonunion_by_bone")
 
 
 def _weeks(low: float, high: float) -> str:

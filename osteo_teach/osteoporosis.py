@@ -21,13 +21,13 @@ __all__ = ["FACTS", "LESSON", "source_keys"]
 FACTS = (
     "surgery_does_not_correct_bone_loss",
     "lifetime_risk_us_review",
-    "lifetime_risk_iof_worldwide",
     "lifetime_risk_nof_us",
     "vcf_most_common",
     "vcf_share_one_quarter",
     "vcf_share_at_least_half",
     "vcf_underdiagnosed",
     "hip_fracture_mortality",
+    "fracture_predicts_next",
     "osteoporosis_treatment_gap",
     "vcf_definition",
 )

@@ -61,6 +61,8 @@ STEP_STYLES: dict[str, tuple[str, str, bool]] = {
 }
 HEALING_COLOUR = OKABE_ITO["sky_blue"]
 ILLUSTRATIVE_HATCH = "///"
+#: Narrower windows (in weeks) are not drawn as a box.
+_MIN_WINDOW = 0.4
 _TEXT_BOX = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5}
 
 
@@ -70,15 +72,29 @@ def _weeks(low: float, high: float) -> str:
 
 @dataclass(frozen=True)
 class Healing:
-    """The healing time drawn for a pathway: its own, or the site's (with a caution)."""
+    """The healing time drawn for a pathway: its own, or the site's (with a caution).
 
-    weeks: WeekRange
+    ``weeks`` is ``None`` when no primary study, guideline or review gives one: the
+    row then says so instead of drawing a bar.
+    """
+
+    weeks: WeekRange | None
     central_weeks: float | None
     qualifier: str
     measure: str
     statement: SourcedText
     #: Said when the site's range was measured after another kind of treatment.
     caution: str | None = None
+
+    def describe(self) -> str:
+        """``6-12 weeks (typical; time to union)`` or what says that no source gives it."""
+        if self.weeks is None:
+            return f"{NO_HEALING_TIME} ({self.measure})"
+        return f"{_weeks(self.weeks.min, self.weeks.max)} ({self.qualifier}; {self.measure})"
+
+
+#: What the healing row says where no primary study, guideline or review gives a time.
+NO_HEALING_TIME = "no healing time in verified sources"
 
 
 @dataclass(frozen=True)
@@ -132,7 +148,10 @@ def _healing(site: FractureSite, pathway: Pathway) -> Healing:
     elif site.measured_after == "no surgery" and pathway.operative:
         caution = (f"this site's healing time was measured without surgery ({site.measure}); "
                    f"after surgery it may differ")
-    return Healing(site.healing_weeks, site.central_weeks, site.qualifier, site.measure, site.statement, caution)
+    if site.healing_weeks is None:
+        caution = None  # nothing is drawn, so nothing can mislead
+    return Healing(site.healing_weeks, site.central_weeks, site.qualifier or "", site.measure, site.statement,
+                   caution)
 
 
 def resolve_timeline(site_id: str, pathway_id: str, data: CourseData | None = None) -> Timeline:
@@ -205,7 +224,7 @@ def _draw_step(ax, y: float, step: PathwayStep, x_end: float) -> None:
                 _fade(ax, y, end_lo, end_hi, colour)
         label_x = end_hi
     else:  # an event (with a window if its time varies), or a start that continues onwards
-        if start_hi > start_lo:
+        if start_hi - start_lo >= _MIN_WINDOW:  # a window of days is told by its label, not a sliver
             ax.barh(y, start_hi - start_lo, left=start_lo, height=0.5, facecolor="white", edgecolor=colour,
                     hatch=ILLUSTRATIVE_HATCH if illustrative else None, lw=1.5)
         ax.plot([start_lo if onwards else (start_lo + start_hi) / 2], [y], marker=marker, ms=14, color=colour,
@@ -221,6 +240,9 @@ def _draw_step(ax, y: float, step: PathwayStep, x_end: float) -> None:
 
 
 def _draw_healing(ax, y: float, healing: Healing, x_end: float) -> None:
+    if healing.weeks is None:
+        ax.text(0.2, y, NO_HEALING_TIME, va="center", fontsize="small", style="italic", bbox=_TEXT_BOX)
+        return
     low, high = healing.weeks.min, healing.weeks.max
     if high > low:
         ax.barh(y, high - low, left=low, height=0.6, color=HEALING_COLOUR, alpha=0.85, lw=0)
@@ -238,7 +260,8 @@ def draw_timeline(figure: Figure, site_id: str, pathway_id: str, data: CourseDat
     from matplotlib.ticker import MaxNLocator
     data = data or load()
     timeline = resolve_timeline(site_id, pathway_id, data)
-    ends = [max((s.ends or s.starts).in_weeks) for s in timeline.steps] + [timeline.healing.weeks.max, 12.0]
+    healing_end = timeline.healing.weeks.max if timeline.healing.weeks is not None else 0.0
+    ends = [max((s.ends or s.starts).in_weeks) for s in timeline.steps] + [healing_end, 12.0]
     x_end = float(max(16, math.ceil(max(ends) * 1.35)))
 
     ax = figure.add_subplot()
@@ -281,11 +304,15 @@ def summary(timeline: Timeline) -> str:
     for step in timeline.steps:
         parts.append(f"{step.label.lower()} {_when(step)}" + (" (illustrative)" if step.timing.illustrative else ""))
     healing = timeline.healing
-    article = "an" if healing.qualifier[0] in "aeiou" else "a"
+    if healing.weeks is None:
+        healed = f"{NO_HEALING_TIME} for this site"
+    else:
+        article = "an" if healing.qualifier[:1] in ("a", "e", "i", "o", "u") else "a"
+        healed = (f"{article} {healing.qualifier} healing time of "
+                  f"{_weeks(healing.weeks.min, healing.weeks.max)} ({healing.measure})")
     return (
         f"{timeline.site.name}, {timeline.pathway.name.lower()}: healing phases from inflammation to "
-        f"remodelling; {'; '.join(parts)}; {article} {healing.qualifier} healing time of "
-        f"{_weeks(healing.weeks.min, healing.weeks.max)} ({healing.measure}); the dashed line marks "
+        f"remodelling; {'; '.join(parts)}; {healed}; the dashed line marks "
         f"about {timeline.reference_weeks:g} weeks for most bones."
         + (f" Caution: {healing.caution}." if healing.caution else "")
     )
@@ -308,10 +335,7 @@ def timeline_text(site_id: str, pathway_id: str, data: CourseData | None = None,
         lines += item(f"{step.label}: {_when(step)}{flag}", cited_text(step.what))
         lines.append(textwrap.fill("When: " + cited_text(step.timing), width=width,
                                    initial_indent="    ", subsequent_indent="    "))
-    lines += item(
-        f"Healing time: {_weeks(healing.weeks.min, healing.weeks.max)} ({healing.qualifier}; {healing.measure})",
-        cited_text(healing.statement),
-    )
+    lines += item(f"Healing time: {healing.describe()}", cited_text(healing.statement))
     lines += item(f"Reference line: {timeline.reference_weeks:g} weeks", cited_text(timeline.reference))
     return "\n".join(lines) + "\n"
 

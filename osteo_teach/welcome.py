@@ -16,10 +16,13 @@ __all__ = ["FACTS", "LESSON", "source_keys"]
 #: The key facts the start page prints.
 FACTS = ("surgery_does_not_correct_bone_loss", "most_bones_heal_in_6_weeks")
 
+#: Sources the start page's exercise compares (a patient-information page and a textbook).
+EXAMPLES = ("health_library_article", "openstax_ap2e_fracture_repair")
+
 
 def source_keys(course: CourseData) -> Iterable[str]:
     """The start page's reading list: the seed article first, then the facts' sources."""
-    return dict.fromkeys(["health_library_article", *course.fact_sources(FACTS)])
+    return dict.fromkeys(["health_library_article", *course.fact_sources(FACTS), *EXAMPLES])
 
 
 LESSON = Lesson(

@@ -6,7 +6,7 @@ import pytest
 
 from osteo_teach.compare import ALL_ASPECTS, NOT_COVERED, comparison_rows, comparison_text
 from osteo_teach.data import load
-from osteo_teach.widgets import ComparisonExplorer
+from osteo_teach.compare import ComparisonExplorer
 
 
 def test_every_comparison_aspect_is_defined_and_both_sides_resolve():
