@@ -1,12 +1,15 @@
 """The evidence behind vertebroplasty and kyphoplasty: trials, VERTOS IV, guidelines.
 
 - :func:`trial_table_text` / :func:`trial_table_html`: the key trials from
-  ``data/trials.yaml`` (design, size, control, blinding, funding, main result);
-  a field no verified source gives reads "not in verified sources".
+  ``data/trials.yaml`` (design, size, control, blinding, funding, primary
+  endpoint, main result); a field no verified source gives reads "not in
+  verified sources".
 - :func:`design_lesson_text`: the trials grouped by their control (sham, usual
   care, another procedure, none), for the lesson on why they disagree.
-- :func:`vertos4_figure`: VERTOS IV's between-group pain differences against the
-  trial's -1.5 VAS threshold for clinically significant relief (95% CI only where sourced).
+- :func:`vertos4_figure`: VERTOS IV's between-group pain differences with their
+  95% confidence intervals at every visit, read against zero (no difference
+  between the groups); the trial's definition of clinically significant relief
+  (a within-patient decrease from baseline) is stated, not drawn as a threshold.
 - :class:`GuidelineExplorer`: four guidelines side by side, and a teaching case
   checked against NICE TA279's criteria one by one (a lesson in reading
   criteria, not advice).
@@ -132,6 +135,7 @@ def trial_table_text(data: CourseData | None = None, width: int = 100) -> str:
         lines.append(wrap("Control", _cited(t.control)))
         lines.append(wrap("Blinding", _cited(t.blinding)))
         lines.append(wrap("Funding", _cited(t.funding)))
+        lines.append(wrap("Primary endpoint", _cited(t.primary_endpoint)))
         lines.append(wrap("Main result", _cited(t.main_result)))
         if t.note:
             lines.append(wrap("Note", t.note))
@@ -152,7 +156,7 @@ def trial_table_html(data: CourseData | None = None) -> str:
     """The trial table as HTML (one row per trial), every cell with its sources."""
     head = "".join(
         f"<th>{h}</th>"
-        for h in ("Trial", "Design", "Size", "Control", "Blinding", "Funding", "Main result")
+        for h in ("Trial", "Design", "Size", "Control", "Blinding", "Funding", "Primary endpoint", "Main result")
     )
     body = "".join(
         f"<tr><th scope='row'>{html.escape(t.name)}<br>{t.year}<br><em>{html.escape(t.intervention)}"
@@ -162,6 +166,7 @@ def trial_table_html(data: CourseData | None = None) -> str:
         + _cell(t.control)
         + _cell(t.blinding)
         + _cell(t.funding)
+        + _cell(t.primary_endpoint)
         + _cell(t.main_result)
         + "</tr>"
         for t in trials(data)
@@ -209,69 +214,86 @@ def design_lesson_text(data: CourseData | None = None, width: int = 100) -> str:
 
 # --- VERTOS IV ---------------------------------------------------------------
 
+#: What the zero line means; the y-axis is labelled with it.
+NO_DIFFERENCE = "0 = no difference between the groups"
 
-def draw_vertos4(figure: Figure, points: list[PainDifference], threshold: float, threshold_text: str) -> str:
-    """Draw VERTOS IV's between-group pain differences; return the summary sentence.
 
-    Pure: everything is built on ``figure`` from the arguments.
+def _includes_zero(point: PainDifference) -> bool:
+    return point.ci_low is not None and point.ci_low <= 0 <= point.ci_high  # type: ignore[operator]
+
+
+def draw_vertos4(figure: Figure, points: list[PainDifference], relief_decrease: float, source_text: str) -> str:
+    """Draw VERTOS IV's between-group pain differences with their 95% CIs; return the summary.
+
+    Every interval in ``points`` is drawn against zero (no difference between the
+    groups). ``relief_decrease`` is the trial's own definition of clinically
+    significant relief (a decrease from baseline within a patient, in VAS points): it
+    is stated under the plot, not drawn as a line, because it is not a threshold for a
+    between-group difference. Pure: everything is built on ``figure`` from the arguments.
     """
     ax = figure.add_subplot()
     points = sorted(points, key=lambda p: p.order)
     xs = list(range(len(points)))
     ys = [p.difference for p in points]
-    ax.axhspan(threshold - 10, threshold, color=OKABE_ITO["bluish_green"], alpha=0.12, linewidth=0)
-    ax.axhline(0, color=OKABE_ITO["black"], linewidth=1.2)
-    ax.axhline(threshold, color=OKABE_ITO["vermillion"], linestyle="--", linewidth=2.5,
-               label=f"trial's threshold for clinically significant relief ({threshold:g} on the VAS)")
-    ax.plot(xs, ys, color=OKABE_ITO["blue"], marker="o", markersize=9, linewidth=2,
-            label="between-group difference (point estimate)")
+    ax.axhline(0, color=OKABE_ITO["vermillion"], linestyle="--", linewidth=2.5, label=NO_DIFFERENCE)
     with_ci = [(x, p) for x, p in zip(xs, points) if p.ci_low is not None]
-    for x, p in with_ci:
-        ax.errorbar([x], [p.difference], yerr=[[p.difference - p.ci_low], [p.ci_high - p.difference]],  # type: ignore[operator]
-                    color=OKABE_ITO["blue"], capsize=8, linewidth=2.5,
-                    label="95% CI (only where a verified source reports it)")
+    without_ci = [(x, p) for x, p in zip(xs, points) if p.ci_low is None]
+    if with_ci:
+        ax.errorbar([x for x, _ in with_ci], [p.difference for _, p in with_ci],
+                    yerr=[[p.difference - p.ci_low for _, p in with_ci],  # type: ignore[operator]
+                          [p.ci_high - p.difference for _, p in with_ci]],  # type: ignore[operator]
+                    fmt="o", color=OKABE_ITO["blue"], ecolor=OKABE_ITO["blue"], markersize=9,
+                    capsize=8, linewidth=2.5, label="mean difference between groups, with 95% CI")
+    if without_ci:
+        ax.plot([x for x, _ in without_ci], [p.difference for _, p in without_ci], linestyle="none",
+                marker="s", color=OKABE_ITO["orange"], markersize=9,
+                label="mean difference (no 95% CI in the verified source)")
     for x, p in zip(xs, points):
-        right = p.ci_low is not None  # keep the label clear of the interval
-        ax.annotate(f"{p.difference:+.2f}", (x, p.difference), textcoords="offset points",
-                    xytext=(10, 6) if right else (0, 12), ha="left" if right else "center", fontsize="small")
-    ax.text(len(xs) - 1, threshold - 0.15, "more relief with vertebroplasty\n(beyond the threshold line)",
-            ha="right", va="top", fontsize="small")
+        top = p.ci_high if p.ci_high is not None else p.difference
+        ax.annotate(f"{p.difference:+.2f}", (x, top), textcoords="offset points", xytext=(0, 8),
+                    ha="center", va="bottom", fontsize="small")
     ax.set_xticks(xs, [p.label for p in points])
     ax.set_xlim(-0.5, len(xs) - 0.5)
-    low = min([threshold] + [p.ci_low for p in points if p.ci_low is not None] + ys)
-    high = max([0.0] + [p.ci_high for p in points if p.ci_high is not None] + ys)
-    ax.set_ylim(low - 0.8, high + 0.5)
-    ax.set_xlabel("Follow-up time after treatment")
-    ax.set_ylabel("Difference in VAS pain\n(points, vertebroplasty vs sham)")
-    ax.set_title("VERTOS IV: pain difference between vertebroplasty and sham", loc="left")
-    ax.legend(loc="upper left", fontsize="small", framealpha=0.9)
-    missing = [p.label for p in points if p.ci_low is None]
-    if missing:
-        note = f"No 95% CI drawn at {', '.join(missing)}:\nnot in verified sources. {threshold_text}"
-    else:
-        note = threshold_text
-    ax.text(0.01, 0.24, note, transform=ax.transAxes, fontsize="x-small", style="italic", ha="left", va="bottom")
-    closest = min(ys)
-    ci_part = "; ".join(
-        f"the 95% CI at {p.label} ({p.ci_low:g} to {p.ci_high:g}) includes 0"
-        if p.ci_low <= 0 <= p.ci_high else f"the 95% CI at {p.label} is {p.ci_low:g} to {p.ci_high:g}"  # type: ignore[operator]
-        for _, p in with_ci
+    lows = [p.ci_low for p in points if p.ci_low is not None] + ys
+    highs = [p.ci_high for p in points if p.ci_high is not None] + ys
+    ax.set_ylim(min(lows + [0.0]) - 0.9, max(highs + [0.0]) + 0.5)
+    ax.set_xlabel("Visit (baseline = before treatment)")
+    ax.set_ylabel("Between-group difference\nin mean VAS pain (points)")
+    ax.set_title("VERTOS IV, vertebroplasty vs sham: pain difference and 95% CI", loc="left")
+    ax.legend(loc="lower right", fontsize="small", framealpha=0.9)
+    note = (
+        "Values as reported. The abstract does not say which group was subtracted from which: "
+        "read each interval against 0, not its sign.\n"
+        f"Not drawn: the trial defined clinically significant relief as a decrease of {relief_decrease:g} VAS "
+        "points from baseline within a patient,\nwhich is not a threshold for a difference between groups. "
+        f"{source_text}"
     )
+    figure.subplots_adjust(left=0.11, right=0.98, top=0.9, bottom=0.27)
+    figure.text(0.01, 0.01, note, fontsize="x-small", style="italic", ha="left", va="bottom")
+    include = [p.label for _, p in with_ci if _includes_zero(p)]
+    exclude = [p.label for _, p in with_ci if not _includes_zero(p)]
+    if with_ci and not exclude:
+        ci_part = f"every 95% CI ({len(with_ci)} of {len(with_ci)}, {points[0].label} to {points[-1].label}) includes 0, so no difference between the groups was shown at any visit"
+    elif with_ci:
+        ci_part = (f"the 95% CI includes 0 at {', '.join(include) or 'no visit'} and excludes 0 at "
+                   f"{', '.join(exclude)}")
+    else:
+        ci_part = "no 95% CI is in the verified sources"
+    missing = f"; no 95% CI in the verified sources at {', '.join(p.label for _, p in without_ci)}" if without_ci else ""
     return (
-        f"VERTOS IV: from {points[0].label} to {points[-1].label} the between-group pain difference "
-        f"ranged from {min(ys):+.2f} to {max(ys):+.2f} VAS points, never reaching the trial's {threshold:g} VAS "
-        f"threshold for clinically significant relief (closest: {closest:+.2f}); {ci_part or 'no 95% CI is in the verified sources'}."
+        f"VERTOS IV: the difference in mean VAS pain between the vertebroplasty and sham groups ranged from "
+        f"{min(ys):+.2f} to {max(ys):+.2f} points; {ci_part}{missing}. The trial's clinically significant "
+        f"relief (a decrease within a patient) is not a threshold for these differences."
     )
 
 
 def vertos4_figure(data: CourseData | None = None) -> SummarisedFigure:
-    """VERTOS IV's pain differences over 12 months, as a figure with its summary."""
+    """VERTOS IV's pain differences with 95% CIs at every visit, as a figure with its summary."""
     data = data or load()
     points: list[PainDifference] = list(data.table("vertos4_pain").values())  # type: ignore[arg-type]
     fact = data.get("key_facts", "vertos4_clinically_relevant_difference")
-    threshold = float(fact.value)  # type: ignore[attr-defined, arg-type]
     sources = ", ".join(sorted({k for p in points for k in p.statement.sources} | set(fact.statement.sources)))  # type: ignore[attr-defined]
-    return draw_new(draw_vertos4, points, threshold, f"Source: {sources}.")
+    return draw_new(draw_vertos4, points, float(fact.value), f"Source: {sources}.")  # type: ignore[attr-defined, arg-type]
 
 
 # --- Guidelines --------------------------------------------------------------

@@ -606,7 +606,7 @@ class TrialNumber(BaseModel):
 class Trial(Record):
     """A key vertebral augmentation trial: design, size, control, blinding, funding, result.
 
-    Optional statements (``blinding``, ``funding``) are ``null`` when no verified
+    Optional statements (``blinding``, ``funding``, ``primary_endpoint``) are ``null`` when no verified
     source gives them; the trial table then says "not in verified sources".
 
     Taught in: ``notebooks/05_evidence.ipynb``.
@@ -622,6 +622,8 @@ class Trial(Record):
     control: SourcedText
     blinding: SourcedText | None = None
     funding: SourcedText | None = None
+    #: The trial's primary endpoint as its report states it (``None``: not in verified sources).
+    primary_endpoint: SourcedText | None = None
     main_result: SourcedText
     numbers: list[TrialNumber] = []
     note: str | None = None

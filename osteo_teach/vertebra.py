@@ -102,7 +102,7 @@ def _describe(step: ProcedureStep) -> list[str]:
     if step.instrument == "needle":
         shown.append("a needle entering from the back")
     elif step.instrument == "drill":
-        shown.append("a hand drill opening a channel")
+        shown.append("a hand drill opening a channel into the bone")
     elif step.instrument == "cannula":
         shown.append("a working channel from the back")
     if step.balloon == "deflated":
