@@ -24,17 +24,26 @@ import re
 import textwrap
 from dataclasses import dataclass
 
-import ipywidgets as widgets
-from matplotlib.figure import Figure
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-from .compare import styled_table
-from .data import CourseData, format_reported, load
+import ipywidgets as widgets
+
+from .cite import NOT_VERIFIED, cell_html, cited_text, styled_table
+from .data import CourseData, format_reported, iter_cited, load
+from .lessons import Lesson, WidgetSpec
 from .plots import SummarisedFigure, draw_new
-from .records import Guideline, GuidelineCriterion, PainDifference, SourcedText, Trial, TrialNumber
+from .records import Guideline, GuidelineCriterion, KeyFact, PainDifference, SourcedText, Trial, TrialNumber
 from .style import OKABE_ITO
 from .widgets import controls_row, dropdown, error_html
 
+if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not with the module
+    from matplotlib.figure import Figure
+
 __all__ = [
+    "LESSON",
+    "FACTS",
+    "source_keys",
     "NOT_VERIFIED",
     "CONTROL_ORDER",
     "trials",
@@ -54,17 +63,11 @@ __all__ = [
     "GuidelineExplorer",
 ]
 
-#: What a field says when no verified source gives it.
-NOT_VERIFIED = "not in verified sources"
+#: The key fact holding VERTOS IV's own definition of clinically significant relief.
+VERTOS4_DEFINITION = "vertos4_clinically_relevant_difference"
 
 #: Order of control kinds, from the strongest protection against bias to none.
 CONTROL_ORDER = ("sham", "usual care", "other procedure", "no control")
-
-
-def _cited(statement: SourcedText | None) -> str:
-    if statement is None:
-        return NOT_VERIFIED
-    return f"{statement.text} [{', '.join(statement.sources)}]"
 
 
 def _short(statement: SourcedText | None) -> str:
@@ -77,13 +80,13 @@ def _short(statement: SourcedText | None) -> str:
 def trials(data: CourseData | None = None) -> list[Trial]:
     """The key trials, in file order."""
     data = data or load()
-    return list(data.table("trials").values())  # type: ignore[arg-type]
+    return data.records(Trial)
 
 
 def trial_number(trial_id: str, number_id: str, data: CourseData | None = None) -> TrialNumber:
     """One reported number of a trial (e.g. ``trial_number("vapour", "nrs_below_4_at_14d")``)."""
     data = data or load()
-    trial: Trial = data.get("trials", trial_id)  # type: ignore[assignment]
+    trial = data.record(Trial, trial_id)
     for number in trial.numbers:
         if number.id == number_id:
             return number
@@ -130,26 +133,17 @@ def trial_table_text(data: CourseData | None = None, width: int = 100) -> str:
     )
     for t in rows:
         lines.append(f"{_title(t)}: {t.intervention} vs {_control_name(t)}")
-        lines.append(wrap("Design", _cited(t.design)))
+        lines.append(wrap("Design", cited_text(t.design)))
         lines.append(wrap("Size", f"{t.participants} {t.participants_counted}"))
-        lines.append(wrap("Control", _cited(t.control)))
-        lines.append(wrap("Blinding", _cited(t.blinding)))
-        lines.append(wrap("Funding", _cited(t.funding)))
-        lines.append(wrap("Primary endpoint", _cited(t.primary_endpoint)))
-        lines.append(wrap("Main result", _cited(t.main_result)))
+        lines.append(wrap("Control", cited_text(t.control)))
+        lines.append(wrap("Blinding", cited_text(t.blinding)))
+        lines.append(wrap("Funding", cited_text(t.funding)))
+        lines.append(wrap("Primary endpoint", cited_text(t.primary_endpoint)))
+        lines.append(wrap("Main result", cited_text(t.main_result)))
         if t.note:
             lines.append(wrap("Note", t.note))
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
-
-
-def _cell(statement: SourcedText | None) -> str:
-    if statement is None:
-        return f"<td class='ot-missing'><em>{NOT_VERIFIED}</em></td>"
-    return (
-        f"<td>{html.escape(statement.text)}<br><span class='ot-sources'>Sources: "
-        f"{html.escape(', '.join(statement.sources))}</span></td>"
-    )
 
 
 def trial_table_html(data: CourseData | None = None) -> str:
@@ -161,13 +155,13 @@ def trial_table_html(data: CourseData | None = None) -> str:
     body = "".join(
         f"<tr><th scope='row'>{html.escape(t.name)}<br>{t.year}<br><em>{html.escape(t.intervention)}"
         f" vs {html.escape(t.control_kind)}</em></th>"
-        + _cell(t.design)
+        + cell_html(t.design)
         + f"<td>{t.participants} {html.escape(t.participants_counted)}</td>"
-        + _cell(t.control)
-        + _cell(t.blinding)
-        + _cell(t.funding)
-        + _cell(t.primary_endpoint)
-        + _cell(t.main_result)
+        + cell_html(t.control)
+        + cell_html(t.blinding)
+        + cell_html(t.funding)
+        + cell_html(t.primary_endpoint)
+        + cell_html(t.main_result)
         + "</tr>"
         for t in trials(data)
     )
@@ -219,7 +213,8 @@ NO_DIFFERENCE = "0 = no difference between the groups"
 
 
 def _includes_zero(point: PainDifference) -> bool:
-    return point.ci_low is not None and point.ci_low <= 0 <= point.ci_high  # type: ignore[operator]
+    interval = point.interval
+    return interval is not None and interval[0] <= 0 <= interval[1]
 
 
 def draw_vertos4(figure: Figure, points: list[PainDifference], relief_decrease: float, source_text: str) -> str:
@@ -236,12 +231,13 @@ def draw_vertos4(figure: Figure, points: list[PainDifference], relief_decrease: 
     xs = list(range(len(points)))
     ys = [p.difference for p in points]
     ax.axhline(0, color=OKABE_ITO["vermillion"], linestyle="--", linewidth=2.5, label=NO_DIFFERENCE)
-    with_ci = [(x, p) for x, p in zip(xs, points) if p.ci_low is not None]
-    without_ci = [(x, p) for x, p in zip(xs, points) if p.ci_low is None]
+    with_ci = [(x, p) for x, p in zip(xs, points) if p.interval is not None]
+    without_ci = [(x, p) for x, p in zip(xs, points) if p.interval is None]
+    intervals = [p.interval for _, p in with_ci if p.interval is not None]
     if with_ci:
         ax.errorbar([x for x, _ in with_ci], [p.difference for _, p in with_ci],
-                    yerr=[[p.difference - p.ci_low for _, p in with_ci],  # type: ignore[operator]
-                          [p.ci_high - p.difference for _, p in with_ci]],  # type: ignore[operator]
+                    yerr=[[p.difference - low for (_, p), (low, _high) in zip(with_ci, intervals)],
+                          [high - p.difference for (_, p), (_low, high) in zip(with_ci, intervals)]],
                     fmt="o", color=OKABE_ITO["blue"], ecolor=OKABE_ITO["blue"], markersize=9,
                     capsize=8, linewidth=2.5, label="mean difference between groups, with 95% CI")
     if without_ci:
@@ -290,10 +286,10 @@ def draw_vertos4(figure: Figure, points: list[PainDifference], relief_decrease: 
 def vertos4_figure(data: CourseData | None = None) -> SummarisedFigure:
     """VERTOS IV's pain differences with 95% CIs at every visit, as a figure with its summary."""
     data = data or load()
-    points: list[PainDifference] = list(data.table("vertos4_pain").values())  # type: ignore[arg-type]
-    fact = data.get("key_facts", "vertos4_clinically_relevant_difference")
-    sources = ", ".join(sorted({k for p in points for k in p.statement.sources} | set(fact.statement.sources)))  # type: ignore[attr-defined]
-    return draw_new(draw_vertos4, points, float(fact.value), f"Source: {sources}.")  # type: ignore[attr-defined, arg-type]
+    points = data.records(PainDifference)
+    fact = data.record(KeyFact, VERTOS4_DEFINITION)
+    sources = ", ".join(sorted({k for p in points for k in p.statement.sources} | set(fact.statement.sources)))
+    return draw_new(draw_vertos4, points, float(fact.value or 0), f"Source: {sources}.")
 
 
 # --- Guidelines --------------------------------------------------------------
@@ -309,7 +305,7 @@ _GUIDELINE_ROWS = (
 
 def _guidelines(data: CourseData | None = None) -> list[Guideline]:
     data = data or load()
-    return list(data.table("guidelines").values())  # type: ignore[arg-type]
+    return data.records(Guideline)
 
 
 def guidelines_text(data: CourseData | None = None, width: int = 100) -> str:
@@ -319,7 +315,7 @@ def guidelines_text(data: CourseData | None = None, width: int = 100) -> str:
         lines.append(label.upper())
         for g in _guidelines(data):
             value = get(g)
-            text = value if isinstance(value, str) else _cited(value)
+            text = value if isinstance(value, str) else cited_text(value)
             lines.append(textwrap.fill(text, width=width, initial_indent=f"- {g.name}: ", subsequent_indent="    "))
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
@@ -334,7 +330,7 @@ def guidelines_html(data: CourseData | None = None) -> str:
         cells = ""
         for g in items:
             value = get(g)
-            cells += f"<td>{html.escape(value)}</td>" if isinstance(value, str) else _cell(value)
+            cells += f"<td>{html.escape(value)}</td>" if isinstance(value, str) else cell_html(value)
         body += f"<tr><th scope='row'>{html.escape(label)}</th>{cells}</tr>"
     return styled_table(
         "<table class='ot-trials ot-guidelines' style='border-collapse:collapse;font-size:0.95em;"
@@ -402,7 +398,7 @@ def assess_case(case: dict[str, object], data: CourseData | None = None) -> list
     """
     data = data or load()
     full = _check_case(case)
-    ta279: Guideline = data.get("guidelines", "nice_ta279")  # type: ignore[assignment]
+    ta279 = data.record(Guideline, "nice_ta279")
     results = []
     for criterion in ta279.criteria:
         cid = criterion.id
@@ -417,7 +413,9 @@ def assess_case(case: dict[str, object], data: CourseData | None = None) -> list
         elif cid == "recent_fracture":
             weeks = full["weeks"]
             draft = criterion.draft_weeks
-            side = "within" if draft is not None and weeks <= draft else "beyond"  # type: ignore[operator]
+            if not isinstance(weeks, int):  # pragma: no cover - _check_case allows only the listed ages
+                raise ValueError(f"a fracture age in weeks is a whole number, got {weeks!r}")
+            side = "within" if draft is not None and weeks <= draft else "beyond"
             status = "needs judgement"
             reason = (
                 f"the fracture is {weeks} weeks old; the final text says only 'recent' (no number of weeks). "
@@ -429,9 +427,9 @@ def assess_case(case: dict[str, object], data: CourseData | None = None) -> list
                 "unhealed": ("met", "imaging shows the fracture is unhealed"),
                 "healed": ("not met", "the fracture has healed"),
                 "unknown": ("unknown", "not yet imaged, so 'unhealed' cannot be checked"),
-            }[healing]  # type: ignore[index]
+            }[str(healing)]
         elif cid == "despite_optimal_pain_management":
-            ok = full["pain_management"]
+            ok = bool(full["pain_management"])
             status, reason = ("met", "optimal pain management has been tried") if ok else (
                 "not met", "the text asks for pain despite optimal pain management, which has not been tried")
         elif cid == "pain_confirmed_at_level":
@@ -495,12 +493,12 @@ class GuidelineExplorer(widgets.VBox):
     """
 
     def __init__(self, data: CourseData | None = None) -> None:
-        self._data = data or load()
-        self.table = widgets.HTML(guidelines_html(self._data))
+        self.data = data or load()
+        self.table = widgets.HTML(guidelines_html(self.data))
         self.controls: dict[str, widgets.ValueWidget] = {}
         for name, (label, options) in CASE_OPTIONS.items():
             if options:
-                control = dropdown(label, options, _DEFAULT_CASE[name])  # type: ignore[arg-type]
+                control = dropdown(label, options, _DEFAULT_CASE[name])
             else:
                 control = widgets.Checkbox(
                     description=label, value=bool(_DEFAULT_CASE[name]), indent=False,
@@ -544,7 +542,7 @@ class GuidelineExplorer(widgets.VBox):
         """Check the controls' case (or the case with ``overrides``); bad values show a message."""
         case = {**self.case(), **overrides}
         try:
-            results = assess_case(case, self._data)
+            results = assess_case(case, self.data)
         except ValueError as exc:
             self.error = str(exc)
             self.text = self.summary = ""
@@ -556,3 +554,41 @@ class GuidelineExplorer(widgets.VBox):
         self.text = _results_text(results)
         self.summary = self.text.splitlines()[0]
         self.checklist.value = _results_html(results, self.summary)
+
+
+# --- the lesson ------------------------------------------------------------------
+
+#: The key facts notebook 05 prints.
+FACTS = (
+    "nice_ipg12_uncontrolled_relief", "vcf_pain_course", "pooled_vas_reduction", "vertos2_spontaneous_relief",
+    VERTOS4_DEFINITION, "vertos4_both_groups_improved", "sham_trials_fracture_age", "ta279_recent_not_defined",
+)
+
+
+def source_keys(course: CourseData) -> Iterable[str]:
+    """Every source behind the trial table, the VERTOS IV figure, the guidelines and the facts printed."""
+    shown: list[Any] = [*course.records(Trial), *course.records(PainDifference), *course.records(Guideline),
+                        *(course.record(KeyFact, fact) for fact in FACTS)]
+    return dict.fromkeys(key for cited in iter_cited(shown) for key in cited.sources)
+
+
+LESSON = Lesson(
+    id="05_evidence",
+    title="The evidence: trials, sham controls and guidelines",
+    summary=(
+        "Why open-label and sham-controlled trials of vertebroplasty disagree, how to read a difference "
+        "and its confidence interval, and what guidelines conclude."
+    ),
+    data_files=("trials", "vertos4_pain", "guidelines", "key_facts"),
+    widgets=(
+        WidgetSpec(
+            "GuidelineExplorer",
+            build=lambda course: GuidelineExplorer(course),
+            controls=lambda explorer: list(explorer.controls.values()),
+            shows=lambda explorer: explorer.checklist.value,
+            label="Fracture:",
+            direct=lambda explorer: _results_html(assess_case(explorer.case(), explorer.data)),
+        ),
+    ),
+    sources=source_keys,
+)

@@ -195,27 +195,31 @@ def source_keys(data: CourseData | None = None, facts: tuple[str, ...] = ()) -> 
 
 
 def _is_study(site: FractureSite) -> bool:
-    return site.qualifier.startswith("study")
+    return (site.qualifier or "").startswith("study")
 
 
 def draw_site_chart(figure: Figure, data: CourseData | None = None) -> str:
-    """Typical healing time by fracture site as ranges; return the summary."""
+    """Typical healing time by fracture site as ranges; return the summary.
+
+    Sites without a healing time from a primary study, guideline or review are
+    left out (and named in the summary): a chart cannot draw a range no such
+    source gives.
+    """
     from matplotlib.patches import Patch
+
     data = data or load()
     all_sites = data.records(FractureSite)
-    # Sites without a healing time from a primary study, guideline or review are left out
-    # (and named in the summary): a chart cannot draw a range no such source gives.
     unsourced = [s for s in all_sites if s.healing_weeks is None]
-    sites = sorted(
-        (s for s in all_sites if s.healing_weeks is not None),
-        key=lambda s: (s.healing_weeks.min, s.healing_weeks.max),
+    drawn = sorted(
+        ((s, s.healing_weeks) for s in all_sites if s.healing_weeks is not None),
+        key=lambda pair: (pair[1].min, pair[1].max),
         reverse=True,
     )
     ax = figure.add_subplot()
-    x_end = max(s.healing_weeks.max for s in sites) * 1.25
-    for y, site in enumerate(sites):
+    x_end = max(weeks.max for _, weeks in drawn) * 1.25
+    for y, (site, weeks) in enumerate(drawn):
         colour = SITE_COLOURS["study"] if _is_study(site) else SITE_COLOURS["site"]
-        low, high = site.healing_weeks.min, site.healing_weeks.max
+        low, high = weeks.min, weeks.max
         if high > low:
             ax.barh(y, high - low, left=low, height=0.55, color=colour, alpha=0.85)
         else:
@@ -223,12 +227,12 @@ def draw_site_chart(figure: Figure, data: CourseData | None = None) -> str:
         if site.central_weeks is not None and high > low:
             ax.plot([site.central_weeks], [y], marker="o", ms=7, color=OKABE_ITO["black"], ls="none")
         ax.text(high + x_end * 0.015, y, f"{_weeks(low, high)} ({site.qualifier})", va="center", fontsize="small")
-    ax.set_yticks(range(len(sites)), [s.name for s in sites])
+    ax.set_yticks(range(len(drawn)), [site.name for site, _ in drawn])
     ax.set_xlim(0, x_end)
-    ax.set_ylim(-0.7, len(sites))
+    ax.set_ylim(-0.7, len(drawn))
     ax.grid(axis="y", visible=False)
     reference = _reference_weeks(data)
-    reference_line(ax, reference, len(sites) - 0.55)
+    reference_line(ax, reference, len(drawn) - 0.55)
     ax.set_xlabel("Time after the fracture (weeks)")
     ax.set_ylabel("Fracture site")
     ax.set_title("Healing time by fracture site (typical ranges, weeks)")
@@ -237,18 +241,18 @@ def draw_site_chart(figure: Figure, data: CourseData | None = None) -> str:
         Patch(color=SITE_COLOURS["study"], label="result of one study"),
         ax.plot([], [], marker="o", color=OKABE_ITO["black"], ls="none", label="study mean")[0],
     ], ncol=3)
-    fastest = min(sites, key=lambda s: s.healing_weeks.min)
-    slowest = max(sites, key=lambda s: s.healing_weeks.max)
-    studies = sum(_is_study(site) for site in sites)
+    fastest = min(drawn, key=lambda pair: pair[1].min)
+    slowest = max(drawn, key=lambda pair: pair[1].max)
+    studies = sum(_is_study(site) for site, _ in drawn)
     left_out = (
         f" Not drawn, because no primary study, guideline or review gives their healing time: "
         f"{', '.join(s.name.lower() for s in unsourced)}."
         if unsourced else ""
     )
     return (
-        f"Healing times differ by site, from about {fastest.healing_weeks.min:g} weeks "
-        f"({fastest.name.lower()}) to up to {slowest.healing_weeks.max:g} weeks "
-        f"({slowest.name.lower()}); {studies} of the {len(sites)} ranges are the result of a single "
+        f"Healing times differ by site, from about {fastest[1].min:g} weeks "
+        f"({fastest[0].name.lower()}) to up to {slowest[1].max:g} weeks "
+        f"({slowest[0].name.lower()}); {studies} of the {len(drawn)} ranges are the result of a single "
         f"study, the others typical or approximate ranges, each saying what it measures; the dashed "
         f"line marks about {reference:g} weeks for most bones." + left_out
     )

@@ -651,6 +651,13 @@ class PainDifference(Record):
         _require_evidence(statement.sources, info, "a pain difference")
         return statement
 
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        """``(ci_low, ci_high)``, or ``None`` where no verified source reports the interval."""
+        if self.ci_low is None or self.ci_high is None:
+            return None
+        return self.ci_low, self.ci_high
+
     @model_validator(mode="after")
     def _interval(self) -> "PainDifference":
         if (self.ci_low is None) != (self.ci_high is None):

@@ -16,18 +16,27 @@ from __future__ import annotations
 import functools
 import html
 
-import ipywidgets as widgets
-from matplotlib.figure import Figure
-from matplotlib.patches import Ellipse, FancyArrowPatch, Patch, Polygon
-from matplotlib.lines import Line2D
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
+import ipywidgets as widgets
+
+from .cite import cited_html, cited_text
+from .compare import comparison_widget
 from .data import CourseData, load
+from .lessons import Lesson, WidgetSpec
 from .plots import SummarisedFigure, draw_new
-from .records import ProcedureStep
+from .records import Procedure, ProcedureStep
 from .style import OKABE_ITO
-from .widgets import FigurePanel, controls_row, dropdown, error_html
+from .widgets import FigurePanel, controls_row, dropdown
+
+if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not with the module
+    from matplotlib.figure import Figure
 
 __all__ = [
+    "LESSON",
+    "FACTS",
+    "source_keys",
     "SCHEMATIC_NOTE",
     "steps_of",
     "procedures_with_steps",
@@ -59,10 +68,7 @@ _INK = OKABE_ITO["black"]
 def procedures_with_steps(data: CourseData | None = None) -> list[str]:
     """Ids of the procedures that have steps in ``data/procedure_steps.yaml``."""
     data = data or load()
-    seen: dict[str, None] = {}
-    for step in data.table("procedure_steps").values():
-        seen[step.procedure] = None  # type: ignore[attr-defined]
-    return list(seen)
+    return list(dict.fromkeys(step.procedure for step in data.records(ProcedureStep)))
 
 
 def steps_of(procedure_id: str, data: CourseData | None = None) -> list[ProcedureStep]:
@@ -73,18 +79,17 @@ def steps_of(procedure_id: str, data: CourseData | None = None) -> list[Procedur
         raise KeyError(
             f"unknown procedure id '{procedure_id}' for the stepper: expected one of {', '.join(known)}"
         )
-    steps = [s for s in data.table("procedure_steps").values() if s.procedure == procedure_id]  # type: ignore[attr-defined]
-    return sorted(steps, key=lambda s: s.order)  # type: ignore[attr-defined]
+    steps = [s for s in data.records(ProcedureStep) if s.procedure == procedure_id]
+    return sorted(steps, key=lambda s: s.order)
 
 
 def steps_text(procedure_id: str, data: CourseData | None = None) -> str:
     """Every step of a procedure as numbered text with source keys (for printing)."""
     data = data or load()
-    name = data.get("procedures", procedure_id).name  # type: ignore[attr-defined]
+    name = data.record(Procedure, procedure_id).name
     lines = [name.upper()]
     for step in steps_of(procedure_id, data):
-        d = step.description
-        lines.append(f"{step.order}. {step.title}: {d.text} [{', '.join(d.sources)}]")
+        lines.append(f"{step.order}. {step.title}: {cited_text(step.description)}")
     return "\n".join(lines) + "\n"
 
 
@@ -125,6 +130,9 @@ def draw_step(
 
     Pure: builds everything on ``figure`` (benchmarks replay it on a fresh figure).
     """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Ellipse, FancyArrowPatch, Patch, Polygon
+
     ax = figure.add_subplot()
     restored = step.height == "restored"
     front = _RESTORED if restored else _COLLAPSED
@@ -232,7 +240,7 @@ def step_figure(procedure_id: str, step_id: str | None = None, data: CourseData 
     data = data or load()
     steps = steps_of(procedure_id, data)
     step = _find_step(steps, procedure_id, step_id)
-    name = data.get("procedures", procedure_id).name  # type: ignore[attr-defined]
+    name = data.record(Procedure, procedure_id).name
     return draw_new(draw_step, step, name, len(steps))
 
 
@@ -256,16 +264,16 @@ class ProcedureStepper(widgets.VBox):
     """
 
     def __init__(self, procedure_id: str = "vertebroplasty", data: CourseData | None = None) -> None:
-        self._data = data or load()
-        procedures = procedures_with_steps(self._data)
+        self.data = data or load()
+        procedures = procedures_with_steps(self.data)
         if procedure_id not in procedures:
             procedure_id = procedures[0]
         self.procedure_dropdown = dropdown(
             "Procedure:",
-            [(self._data.get("procedures", p).name, p) for p in procedures],  # type: ignore[attr-defined]
+            [(self.data.record(Procedure, p).name, p) for p in procedures],
             procedure_id,
         )
-        first = steps_of(procedure_id, self._data)
+        first = steps_of(procedure_id, self.data)
         self.step_dropdown = dropdown("Step:", self._step_options(first), first[0].id)
         self.previous_button = widgets.Button(description="Previous step", icon="arrow-left")
         self.next_button = widgets.Button(description="Next step", icon="arrow-right")
@@ -306,7 +314,7 @@ class ProcedureStepper(widgets.VBox):
         return self.panel.error
 
     def _on_procedure(self, change: dict) -> None:
-        steps = steps_of(change["new"], self._data)
+        steps = steps_of(change["new"], self.data)
         self._updating = True
         try:
             self.step_dropdown.options = self._step_options(steps)
@@ -328,7 +336,7 @@ class ProcedureStepper(widgets.VBox):
     def show(self, procedure_id: str, step_id: str | None = None) -> None:
         """Draw one step; an unknown procedure or step shows a message, not a traceback."""
         try:
-            steps = steps_of(procedure_id, self._data)
+            steps = steps_of(procedure_id, self.data)
             step = _find_step(steps, procedure_id, step_id)
         except KeyError as exc:
             message = str(exc.args[0])
@@ -336,16 +344,70 @@ class ProcedureStepper(widgets.VBox):
             self.description.value = ""
             self.panel.show_error(message)
             return
-        name = self._data.get("procedures", procedure_id).name  # type: ignore[attr-defined]
+        name = self.data.record(Procedure, procedure_id).name
         statement = step.description
-        self.text = f"{step.order}. {step.title}: {statement.text} [{', '.join(statement.sources)}]"
+        self.text = f"{step.order}. {step.title}: {cited_text(statement)}"
         self.description.value = (
             f"<p style='font-size:1.1em'><strong>Step {step.order} of {len(steps)}: "
-            f"{html.escape(step.title)}.</strong> {html.escape(statement.text)}"
-            f"<br><span class='ot-sources' style='color:#444;font-size:0.85em'>Sources: "
-            f"{html.escape(', '.join(statement.sources))}</span></p>"
+            f"{html.escape(step.title)}.</strong> {cited_html(statement)}</p>"
         )
         index = [s.id for s in steps].index(step.id)
         self.previous_button.disabled = index == 0
         self.next_button.disabled = index == len(steps) - 1
         self.panel.redraw(functools.partial(draw_step, step=step, procedure_name=name, n_steps=len(steps)))
+
+
+# --- the lesson ------------------------------------------------------------------
+
+#: The key facts notebook 04 prints.
+FACTS = ("vcf_definition", "vcf_pain_course", "vcf_heals_in_months")
+
+#: The procedures compared in notebook 04.
+PROCEDURES = ("vertebroplasty", "balloon_kyphoplasty")
+
+
+def source_keys(course: CourseData) -> Iterable[str]:
+    """Every source behind the lesson: the procedures, their steps and the facts printed."""
+    keys = ["health_library_article"]
+    for procedure_id in PROCEDURES:
+        procedure = course.record(Procedure, procedure_id)
+        keys += [k for statement in (procedure.summary, *procedure.aspects.values()) for k in statement.sources]
+        keys += [k for step in steps_of(procedure_id, course) for k in step.description.sources]
+    keys += course.fact_sources(FACTS)
+    return dict.fromkeys(keys)
+
+
+def _stepper_direct(stepper: Any) -> bytes:
+    """The stepper's current picture, drawn afresh with the pure draw function."""
+    from .plots import new_figure, render_png
+
+    procedure_id, step_id = stepper.procedure_dropdown.value, stepper.step_dropdown.value
+    steps = steps_of(procedure_id, stepper.data)
+    step = _find_step(steps, procedure_id, step_id)
+    figure = new_figure(*stepper.panel.figure.get_size_inches())
+    draw_step(figure, step, stepper.data.record(Procedure, procedure_id).name, len(steps))
+    return render_png(figure)
+
+
+LESSON = Lesson(
+    id="04_vertebral_augmentation",
+    title="Vertebral compression fractures: vertebroplasty vs balloon kyphoplasty",
+    summary=(
+        "What a vertebral compression fracture is, how each procedure puts cement into the vertebra, "
+        "step by step, and how they compare, cement leakage included."
+    ),
+    data_files=("procedures", "procedure_steps", "aspects", "comparisons", "key_facts", "trials"),
+    widgets=(
+        WidgetSpec(
+            "ProcedureStepper",
+            build=lambda course: ProcedureStepper(data=course),
+            controls=lambda stepper: [stepper.procedure_dropdown, stepper.step_dropdown],
+            shows=lambda stepper: stepper.png,
+            label="Procedure:",
+            draws_figure=True,
+            direct=_stepper_direct,
+        ),
+        comparison_widget("vertebral_augmentation"),
+    ),
+    sources=source_keys,
+)

@@ -16,8 +16,8 @@ Taught in: every notebook with a widget (02-06).
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 from IPython.display import Image
@@ -33,7 +33,7 @@ __all__ = ["FigurePanel", "error_html", "details_html", "dropdown", "controls_ro
 _DESCRIPTION_STYLE = {"description_width": "initial"}
 
 
-def dropdown(description: str, options: list[tuple[str, str]], value: str) -> widgets.Dropdown:
+def dropdown(description: str, options: Sequence[tuple[str, Any]], value: Any) -> widgets.Dropdown:
     """A dropdown with the course's layout: wide enough for its longest label.
 
     A ``<select>`` does not grow to fit its options, so the width is set from the

@@ -16,7 +16,7 @@ from osteo_teach.vertebra import (
     steps_of,
     steps_text,
 )
-from osteo_teach.widgets import ComparisonExplorer
+from osteo_teach.compare import ComparisonExplorer
 
 
 def test_steps_load_for_both_procedures_in_order_with_sources():
