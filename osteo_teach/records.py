@@ -41,10 +41,8 @@ __all__ = [
     "WeekRange",
     "HealingPhase",
     "FractureSite",
-    "Immobilisation",
     "ConfidenceInterval",
     "HealingFactor",
-    "TimelineStep",
     "TimeWindow",
     "PathwayStep",
     "PathwayHealing",
@@ -206,20 +204,22 @@ UNIT_BOUNDS: dict[str, tuple[float | None, float | None]] = {
 }
 
 
-def _check_unit(value: float, unit: str, what: str) -> None:
-    """``value`` must be possible in ``unit`` (a known unit, see :data:`UNIT_BOUNDS`)."""
-    low: float | None
-    high: float | None
+def _known(unit: str) -> tuple[float | None, float | None]:
+    """The bounds of a known unit (see :data:`UNIT_BOUNDS`); an unknown unit is refused."""
     if unit.startswith("%"):
-        low, high = 0.0, 100.0
-    elif unit in UNIT_BOUNDS:
-        low, high = UNIT_BOUNDS[unit]
-    else:
-        raise PydanticCustomError(
-            "unknown_unit",
-            "unknown unit '{unit}': expected one of {known}, or a percentage ('% of ...')",
-            {"unit": unit, "known": ", ".join(UNIT_BOUNDS)},
-        )
+        return 0.0, 100.0
+    if unit in UNIT_BOUNDS:
+        return UNIT_BOUNDS[unit]
+    raise PydanticCustomError(
+        "unknown_unit",
+        "unknown unit '{unit}': expected one of {known}, or a percentage ('% of ...')",
+        {"unit": unit, "known": ", ".join(UNIT_BOUNDS)},
+    )
+
+
+def _check_unit(value: float, unit: str, what: str) -> None:
+    """``value`` must be possible in ``unit``."""
+    low, high = _known(unit)
     _check_bounds(value, low, high, f"{what} in {unit}")
 
 
@@ -444,21 +444,6 @@ class HealingPhase(Record):
         return self
 
 
-class Immobilisation(BaseModel):
-    """How long a site is typically held in a cast, splint, sling or brace."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    weeks: WeekRange
-    statement: SourcedText
-
-    @field_validator("statement")
-    @classmethod
-    def _weeks_are_sourced(cls, statement: SourcedText, info: ValidationInfo) -> SourcedText:
-        _require_evidence(statement.sources, info, "an immobilisation time")
-        return statement
-
-
 class FractureSite(Record):
     """Typical healing time for one fracture site, as a range in weeks.
 
@@ -476,7 +461,6 @@ class FractureSite(Record):
     qualifier: Literal["typical", "approximate", "study mean", "study range"] | None = None
     measure: str
     statement: SourcedText
-    immobilisation: Immobilisation | None = None
     #: Whether the range was measured after surgery or without it (as the source
     #: says); the timeline explorer warns when the chosen reduction differs.
     measured_after: Literal["surgery", "no surgery"] | None = None
@@ -518,14 +502,22 @@ class KeyFact(Record):
     value: float | None = None
     statement: SourcedText
 
+    @field_validator("unit")
+    @classmethod
+    def _known_unit(cls, unit: str | None) -> str | None:
+        if unit is not None:
+            _known(unit)
+        return unit
+
     @field_validator("value")
     @classmethod
     def _possible_value(cls, value: float | None, info: ValidationInfo) -> float | None:
-        unit = info.data.get("unit")
-        if value is not None:
-            if unit is None:
-                raise PydanticCustomError("half_value", "a value needs a 'unit' (weeks, % of ..., VAS points)")
-            _check_unit(value, unit, "value")
+        if value is None or "unit" not in info.data:  # no value, or the unit itself is wrong
+            return value
+        unit = info.data["unit"]
+        if unit is None:
+            raise PydanticCustomError("half_value", "a value needs a 'unit' (weeks, % of ..., VAS points)")
+        _check_unit(value, unit, "value")
         return value
 
     @field_validator("statement")
@@ -575,6 +567,12 @@ class TrialNumber(BaseModel):
     decimals: Annotated[int, Field(ge=0, le=4)] | None = None
     note: str | None = None
     sources: Sources
+
+    @field_validator("unit")
+    @classmethod
+    def _known_unit(cls, unit: str) -> str:
+        _known(unit)
+        return unit
 
     @field_validator("intervention", "control")
     @classmethod
@@ -767,30 +765,6 @@ class HealingFactor(Record):
                 {"v": f"{self.value:g}", "lo": f"{self.ci.low:g}", "hi": f"{self.ci.high:g}"},
             )
         return self
-
-
-class TimelineStep(Record):
-    """A step after reduction (immobilisation, check x-ray, physiotherapy) for the timeline explorer.
-
-    ``what`` is the sourced statement that the step happens; ``timing`` says when,
-    and is usually ``illustrative`` (no source gives the week). ``site`` and
-    ``reduction`` narrow where a step applies (``null``: every site / both
-    reduction types); the most specific step wins. ``anchor`` says whether
-    ``weeks`` count from the injury or from the end of immobilisation.
-
-    Taught in: ``notebooks/03_healing_timelines.ipynb`` (timeline explorer).
-    """
-
-    kind: Literal["immobilisation", "check_xray", "physiotherapy"]
-    label: str
-    site: FractureSiteId | None = None
-    reduction: ProcedureId | None = None
-    anchor: Literal["injury", "immobilisation_end"] = "injury"
-    weeks: WeekRange
-    #: True when the source gives the weeks as a minimum ("not before 9-12 weeks").
-    minimum: bool = False
-    what: SourcedText
-    timing: SourcedText
 
 
 class TimeWindow(BaseModel):

@@ -107,7 +107,8 @@ def test_figure_panel_redraws_the_same_figure_and_shows_a_message_on_error():
 
 def test_table_cells_carry_their_style_inline():
     """JupyterLab strips <style> from untrusted outputs and right-aligns cells; inline styles survive."""
-    from osteo_teach.compare import CELL_STYLE, comparison_html
+    from osteo_teach.cite import CELL_STYLE
+    from osteo_teach.compare import comparison_html
 
     html = comparison_html("fracture_reduction")
     assert "<style>" not in html
