@@ -86,7 +86,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.notebook_runner import notebooks, run_notebook  # noqa: E402
+from tests.notebook_runner import notebooks, run_notebook
 
 TARGETS = {"P1": 1.5, "P2": 1.3, "P3": 1.1, "P4": 1.5, "P5": 2.0}
 
@@ -162,8 +162,21 @@ def bench_p1(repeat: int, work: Path) -> list[Line]:
     ini.write_text("[pytest]\n", encoding="utf-8")
 
     def nbval(paths: list[Path]) -> float:
-        argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", str(ini),
-                "--rootdir", str(work), "--nbval-lax", "--nbval-current-env", *map(str, paths)]
+        argv = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-c",
+            str(ini),
+            "--rootdir",
+            str(work),
+            "--nbval-lax",
+            "--nbval-current-env",
+            *map(str, paths),
+        ]
         started = time.perf_counter()
         done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
         elapsed = time.perf_counter() - started
@@ -180,15 +193,22 @@ def bench_p1(repeat: int, work: Path) -> list[Line]:
         real.append(nbval(lessons))
         empty.append(nbval(empties))
         floor.append(nbval(libraries))
-        log(f"P1 run {i + 1}/{repeat}: notebooks {real[-1]:.1f} s, empty {empty[-1]:.1f} s, "
-            f"importing matplotlib.pyplot + ipywidgets only {floor[-1]:.1f} s")
+        log(
+            f"P1 run {i + 1}/{repeat}: notebooks {real[-1]:.1f} s, empty {empty[-1]:.1f} s, "
+            f"importing matplotlib.pyplot + ipywidgets only {floor[-1]:.1f} s"
+        )
     label = f"nbval, {len(lessons)} notebooks vs {len(lessons)} empty"
     if failures:
         label += " (NBVAL FAILED)"
     return [
         Line("P1", label, statistics.median(real), statistics.median(empty), "s"),
-        Line("P1", "(info) vs as many that import mpl.pyplot+ipywidgets", statistics.median(real),
-             statistics.median(floor), "s"),
+        Line(
+            "P1",
+            "(info) vs as many that import mpl.pyplot+ipywidgets",
+            statistics.median(real),
+            statistics.median(floor),
+            "s",
+        ),
     ]
 
 
@@ -293,10 +313,12 @@ def bench_p2(changes: int, profile: bool) -> list[Line | Note]:
             # HTML output: the bare-library equivalent of "the same figure drawn once
             # with bare matplotlib" is the same HTML produced directly and shown
             # through a bare ipywidgets Dropdown change and HTML update.
-            lines.append(Line("P2", f"change -> redraw, {short} (vs bare ipywidgets)", timing.widget,
-                              timing.floor, "ms"))
-            lines.append(Line("P2", f"(info) {spec.name} vs the HTML function alone",
-                              timing.widget, timing.baseline, "ms"))
+            lines.append(
+                Line("P2", f"change -> redraw, {short} (vs bare ipywidgets)", timing.widget, timing.floor, "ms")
+            )
+            lines.append(
+                Line("P2", f"(info) {spec.name} vs the HTML function alone", timing.widget, timing.baseline, "ms")
+            )
     return lines
 
 
@@ -305,12 +327,15 @@ def bench_p2(changes: int, profile: bool) -> list[Line | Note]:
 _TIMED = "import time\nstarted = time.perf_counter()\n{body}\nprint(repr(time.perf_counter() - started))\n"
 P3_PACKAGE = "import osteo_teach\nosteo_teach.load()"
 P3_BASELINE = "import matplotlib.pyplot\nimport ipywidgets"
-P3_FIRST_CELL = "import contextlib, io\nimport osteo_teach as ot\nwith contextlib.redirect_stdout(io.StringIO()):\n    ot.start()"
+P3_FIRST_CELL = (
+    "import contextlib, io\nimport osteo_teach as ot\nwith contextlib.redirect_stdout(io.StringIO()):\n    ot.start()"
+)
 
 
 def _timed_subprocess(body: str) -> float:
-    done = subprocess.run([sys.executable, "-c", _TIMED.format(body=body)], cwd=ROOT,
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _TIMED.format(body=body)], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     return float(done.stdout.strip().splitlines()[-1])
 
 
@@ -364,8 +389,9 @@ def bench_p4(repeat: int, work: Path) -> list[Line]:
             peaks[path.name].append(_peak_kib(run_notebook(path, extra_cells=[_RUSAGE])))
         log(f"P4 run {i + 1}/{repeat}: bare kernel {baseline[-1] / 1024:.0f} MiB")
     base = statistics.median(baseline) / 1024
-    return [Line("P4", f"kernel peak memory, {name}", statistics.median(v) / 1024, base, "MiB")
-            for name, v in peaks.items()]
+    return [
+        Line("P4", f"kernel peak memory, {name}", statistics.median(v) / 1024, base, "MiB") for name, v in peaks.items()
+    ]
 
 
 # --- P5 -------------------------------------------------------------------------------
@@ -390,6 +416,7 @@ def bench_p5(repeat: int, work: Path) -> list[Line | Note]:
         server = lab.start_lab(root, work / "lab")
         browser = lab.launch_browser(pw, home=work / "chromium")
         try:
+
             def measure(name: str) -> None:
                 guarded = lab.new_guarded_page(browser)
                 try:
@@ -416,8 +443,9 @@ def bench_p5(repeat: int, work: Path) -> list[Line | Note]:
             if leftovers:
                 print(f"P5  warning: processes left by the lab server: {leftovers}", file=sys.stderr)
     base = statistics.median(times[blank])
-    lines = [Line("P5", f"run all -> widgets rendered, {name}", statistics.median(times[name]), base, "s")
-             for name in names]
+    lines = [
+        Line("P5", f"run all -> widgets rendered, {name}", statistics.median(times[name]), base, "s") for name in names
+    ]
     floor = statistics.median(times[libraries])
     lines.append(Line("P5", "(info) blank that imports mpl.pyplot+ipywidgets", floor, base, "s"))
     return lines
@@ -452,8 +480,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--changes-p2 must be at least 20")
 
     started = time.perf_counter()
-    print(f"osteo-teach benchmark: {len(notebooks())} notebooks, Python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} cores; ratio = measured / baseline, medians")
+    print(
+        f"osteo-teach benchmark: {len(notebooks())} notebooks, Python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} cores; ratio = measured / baseline, medians"
+    )
     lines: list[Line | Note] = []
     failed = False
     with tempfile.TemporaryDirectory(prefix="osteo-bench-") as tmp:
@@ -471,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
             (work / key.lower()).mkdir(exist_ok=True)
             try:
                 new = step()
-            except Exception as exc:  # noqa: BLE001 - report and go on with the others
+            except Exception as exc:
                 failed = True
                 print(f"{key:<3} FAILED: {type(exc).__name__}: {exc}")
                 continue
@@ -482,10 +512,25 @@ def main(argv: list[str] | None = None) -> int:
     misses = [line for line in figures if line.verdict == "MISS"]
     print(f"{len(figures)} figures, {len(misses)} missed their target; took {time.perf_counter() - started:.0f} s")
     if args.json:
-        args.json.write_text(json.dumps([
-            {"key": l.key, "label": l.label, "value": l.value, "baseline": l.baseline, "unit": l.unit,
-             "ratio": l.ratio, "target": l.target, "verdict": l.verdict}
-            for l in lines if isinstance(l, Line)], indent=2))
+        args.json.write_text(
+            json.dumps(
+                [
+                    {
+                        "key": line.key,
+                        "label": line.label,
+                        "value": line.value,
+                        "baseline": line.baseline,
+                        "unit": line.unit,
+                        "ratio": line.ratio,
+                        "target": line.target,
+                        "verdict": line.verdict,
+                    }
+                    for line in lines
+                    if isinstance(line, Line)
+                ],
+                indent=2,
+            )
+        )
     return 1 if failed or (args.strict and misses) else 0
 
 

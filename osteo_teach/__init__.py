@@ -18,15 +18,23 @@ from __future__ import annotations
 from .data import CourseData, DataError, count_cited, load
 from .lessons import all_lessons, lesson
 
-__all__ = ["CourseData", "DataError", "count_cited", "load", "start", "lesson", "all_lessons", "DISCLAIMER",
-           "__version__"]
+__all__ = [
+    "CourseData",
+    "DataError",
+    "count_cited",
+    "load",
+    "start",
+    "lesson",
+    "all_lessons",
+    "DISCLAIMER",
+    "__version__",
+]
 
 __version__ = "0.1.0"
 
 #: The note every notebook carries.
 DISCLAIMER = (
-    "For education only, not medical advice. Decisions about treatment belong to "
-    "patients and their clinicians."
+    "For education only, not medical advice. Decisions about treatment belong to patients and their clinicians."
 )
 
 

@@ -61,10 +61,7 @@ def cited_html(statement: SourcedText | None, missing: str = NOT_VERIFIED) -> st
     """The statement, then a small "Sources: ..." line (or the illustrative reason), as HTML."""
     if statement is None:
         return f"<em>{html.escape(missing)}</em>"
-    if statement.illustrative:
-        note = f"Illustrative: {statement.reason}"
-    else:
-        note = sources_line(statement.sources)
+    note = f"Illustrative: {statement.reason}" if statement.illustrative else sources_line(statement.sources)
     return f'{html.escape(statement.text)}<br><span class="ot-sources">{html.escape(note)}</span>'
 
 
@@ -84,12 +81,12 @@ def styled_table(table: str) -> str:
     """Write the course's cell style onto every ``<td>``/``<th>`` and sources line."""
     table = re.sub(r"<(td|th)\b([^>]*?)style=(['\"])", rf"<\1\2style=\3{CELL_STYLE};", table)
     table = re.sub(r"<(td|th)\b(?![^>]*style=)", rf'<\1 style="{CELL_STYLE}"', table)
-    return re.sub(r"class=(['\"])ot-sources\1(?![^>]*style=)", rf'class=\1ot-sources\1 style="{SOURCES_STYLE}"',
-                  table)
+    return re.sub(r"class=(['\"])ot-sources\1(?![^>]*style=)", rf'class=\1ot-sources\1 style="{SOURCES_STYLE}"', table)
 
 
-def table_html(css_class: str, head: Iterable[str], rows: Iterable[str], *, caption: str | None = None,
-               font_size: str = "1.05em") -> str:
+def table_html(
+    css_class: str, head: Iterable[str], rows: Iterable[str], *, caption: str | None = None, font_size: str = "1.05em"
+) -> str:
     """A styled table: ``head`` cells (plain text, escaped), ``rows`` already-built ``<tr>``s.
 
     ``caption`` names the table for screen readers.

@@ -16,8 +16,8 @@ import ipywidgets as widgets
 
 from .cite import cell_html, cited_text, styled_table, wrapped
 from .data import CourseData, load
-from .records import Aspect, Comparison, Procedure, SourcedText
 from .lessons import WidgetSpec
+from .records import Aspect, Comparison, Procedure, SourcedText
 from .widgets import controls_row, dropdown, error_html
 
 __all__ = [
@@ -87,7 +87,7 @@ def comparison_text(
     lines: list[str] = []
     for row in rows:
         lines.append(row.aspect.label.upper())
-        for procedure, statement in zip(row.procedures, row.statements):
+        for procedure, statement in zip(row.procedures, row.statements, strict=False):
             body = wrapped(cited_text(statement, NOT_COVERED), width)
             lines.append(f"- {procedure.name}:")
             lines.append(body)
@@ -95,9 +95,7 @@ def comparison_text(
     return "\n".join(lines).rstrip() + "\n"
 
 
-def comparison_html(
-    comparison_id: str, aspect_id: str = ALL_ASPECTS, data: CourseData | None = None
-) -> str:
+def comparison_html(comparison_id: str, aspect_id: str = ALL_ASPECTS, data: CourseData | None = None) -> str:
     """The comparison as an HTML table, both procedures side by side."""
     rows = comparison_rows(comparison_id, aspect_id, data)
     first, second = rows[0].procedures

@@ -112,17 +112,14 @@ def _construct_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) 
             raise yaml.constructor.ConstructorError(
                 None,
                 None,
-                f"duplicate key '{key}' (first given on line {seen[key]}); "
-                "expected each field once per record",
+                f"duplicate key '{key}' (first given on line {seen[key]}); expected each field once per record",
                 key_node.start_mark,
             )
         seen[key] = key_node.start_mark.line + 1
     return loader.construct_mapping(node, deep=deep)
 
 
-_StrictLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 #: The loaders to try, fastest first: the same strict loader on libyaml's C parser
@@ -325,8 +322,7 @@ class CourseData:
         ``course.records(HealingPhase)`` is a ``list[HealingPhase]``: topic modules
         need no casts.
         """
-        return [record for records in self.tables.values() for record in records.values()
-                if isinstance(record, model)]
+        return [record for records in self.tables.values() for record in records.values() if isinstance(record, model)]
 
     def record(self, model: type[R], record_id: str) -> R:
         """One record of one model by id; an unknown id raises a KeyError listing the known ones."""
@@ -343,9 +339,7 @@ class CourseData:
         try:
             return self.tables[name]
         except KeyError:
-            raise KeyError(
-                f"unknown data table '{name}': expected one of {', '.join(self.tables)}"
-            ) from None
+            raise KeyError(f"unknown data table '{name}': expected one of {', '.join(self.tables)}") from None
 
     def get(self, table: str, record_id: str) -> Record:
         """One record by id; an unknown id raises a KeyError that lists the known ones."""
@@ -354,9 +348,7 @@ class CourseData:
             return records[record_id]
         except KeyError:
             noun = TABLE_NOUNS.get(table, f"{table} id")
-            raise KeyError(
-                f"unknown {noun} '{record_id}': expected one of {', '.join(records)}"
-            ) from None
+            raise KeyError(f"unknown {noun} '{record_id}': expected one of {', '.join(records)}") from None
 
     def source(self, key: str) -> Source:
         """The bibliography entry for ``key``."""
@@ -470,8 +462,7 @@ def _rejected_sources(sources: Iterable[Source]) -> dict[str, str]:
             )
         elif not source.verified:
             rejected[source.id] = (
-                "it is marked 'verified: false' in data/sources.yaml; only verified sources "
-                "may back a statement"
+                "it is marked 'verified: false' in data/sources.yaml; only verified sources may back a statement"
             )
     return rejected
 

@@ -22,9 +22,8 @@ from __future__ import annotations
 import html
 import re
 import textwrap
-from dataclasses import dataclass
-
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
@@ -97,7 +96,11 @@ def trial_number(trial_id: str, number_id: str, data: CourseData | None = None) 
 
 
 def _control_label(trial: Trial) -> str:
-    return trial.control_kind if trial.control_kind != "other procedure" else f"other procedure ({_short(trial.control).lower()})"
+    return (
+        trial.control_kind
+        if trial.control_kind != "other procedure"
+        else f"other procedure ({_short(trial.control).lower()})"
+    )
 
 
 def _control_name(trial: Trial) -> str:
@@ -125,7 +128,7 @@ def trial_table_text(data: CourseData | None = None, width: int = 100) -> str:
         for t in rows
     ]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in table]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=False)).rstrip() for r in table]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append("")
     wrap = lambda label, text: textwrap.fill(  # noqa: E731
@@ -177,7 +180,9 @@ def trial_numbers_text(data: CourseData | None = None) -> str:
     for t in trials(data):
         for n in t.numbers:
             note = f", {n.note}" if n.note else ""
-            first = format_reported(n.intervention, n.decimals) + (f" of {n.intervention_total}" if n.intervention_total else "")
+            first = format_reported(n.intervention, n.decimals) + (
+                f" of {n.intervention_total}" if n.intervention_total else ""
+            )
             second = format_reported(n.control, n.decimals) + (f" of {n.control_total}" if n.control_total else "")
             lines.append(
                 f"{t.id}/{n.id}: {n.measure}: {first} ({t.intervention.lower()}) vs "
@@ -231,28 +236,51 @@ def draw_vertos4(figure: Figure, points: list[PainDifference], relief_decrease: 
     xs = list(range(len(points)))
     ys = [p.difference for p in points]
     ax.axhline(0, color=OKABE_ITO["vermillion"], linestyle="--", linewidth=2.5, label=NO_DIFFERENCE)
-    with_ci = [(x, p) for x, p in zip(xs, points) if p.interval is not None]
-    without_ci = [(x, p) for x, p in zip(xs, points) if p.interval is None]
+    with_ci = [(x, p) for x, p in zip(xs, points, strict=False) if p.interval is not None]
+    without_ci = [(x, p) for x, p in zip(xs, points, strict=False) if p.interval is None]
     intervals = [p.interval for _, p in with_ci if p.interval is not None]
     if with_ci:
-        ax.errorbar([x for x, _ in with_ci], [p.difference for _, p in with_ci],
-                    yerr=[[p.difference - low for (_, p), (low, _high) in zip(with_ci, intervals)],
-                          [high - p.difference for (_, p), (_low, high) in zip(with_ci, intervals)]],
-                    fmt="o", color=OKABE_ITO["blue"], ecolor=OKABE_ITO["blue"], markersize=9,
-                    capsize=8, linewidth=2.5, label="mean difference between groups, with 95% CI")
+        ax.errorbar(
+            [x for x, _ in with_ci],
+            [p.difference for _, p in with_ci],
+            yerr=[
+                [p.difference - low for (_, p), (low, _high) in zip(with_ci, intervals, strict=False)],
+                [high - p.difference for (_, p), (_low, high) in zip(with_ci, intervals, strict=False)],
+            ],
+            fmt="o",
+            color=OKABE_ITO["blue"],
+            ecolor=OKABE_ITO["blue"],
+            markersize=9,
+            capsize=8,
+            linewidth=2.5,
+            label="mean difference between groups, with 95% CI",
+        )
     if without_ci:
-        ax.plot([x for x, _ in without_ci], [p.difference for _, p in without_ci], linestyle="none",
-                marker="s", color=OKABE_ITO["orange"], markersize=9,
-                label="mean difference (no 95% CI in the verified source)")
-    for x, p in zip(xs, points):
+        ax.plot(
+            [x for x, _ in without_ci],
+            [p.difference for _, p in without_ci],
+            linestyle="none",
+            marker="s",
+            color=OKABE_ITO["orange"],
+            markersize=9,
+            label="mean difference (no 95% CI in the verified source)",
+        )
+    for x, p in zip(xs, points, strict=False):
         top = p.ci_high if p.ci_high is not None else p.difference
-        ax.annotate(f"{p.difference:+.2f}", (x, top), textcoords="offset points", xytext=(0, 8),
-                    ha="center", va="bottom", fontsize="small")
+        ax.annotate(
+            f"{p.difference:+.2f}",
+            (x, top),
+            textcoords="offset points",
+            xytext=(0, 8),
+            ha="center",
+            va="bottom",
+            fontsize="small",
+        )
     ax.set_xticks(xs, [p.label for p in points])
     ax.set_xlim(-0.5, len(xs) - 0.5)
     lows = [p.ci_low for p in points if p.ci_low is not None] + ys
     highs = [p.ci_high for p in points if p.ci_high is not None] + ys
-    ax.set_ylim(min(lows + [0.0]) - 0.9, max(highs + [0.0]) + 0.5)
+    ax.set_ylim(min([*lows, 0.0]) - 0.9, max([*highs, 0.0]) + 0.5)
     ax.set_xlabel("Visit (baseline = before treatment)")
     ax.set_ylabel("Between-group difference\nin mean VAS pain (points)")
     ax.set_title("VERTOS IV, vertebroplasty vs sham: pain difference and 95% CI", loc="left")
@@ -269,13 +297,17 @@ def draw_vertos4(figure: Figure, points: list[PainDifference], relief_decrease: 
     include = [p.label for _, p in with_ci if _includes_zero(p)]
     exclude = [p.label for _, p in with_ci if not _includes_zero(p)]
     if with_ci and not exclude:
-        ci_part = f"every 95% CI ({len(with_ci)} of {len(with_ci)}, {points[0].label} to {points[-1].label}) includes 0, so no difference between the groups was shown at any visit"
+        ci_part = (
+            f"every 95% CI ({len(with_ci)} of {len(with_ci)}, {points[0].label} to {points[-1].label}) "
+            "includes 0, so no difference between the groups was shown at any visit"
+        )
     elif with_ci:
-        ci_part = (f"the 95% CI includes 0 at {', '.join(include) or 'no visit'} and excludes 0 at "
-                   f"{', '.join(exclude)}")
+        ci_part = f"the 95% CI includes 0 at {', '.join(include) or 'no visit'} and excludes 0 at {', '.join(exclude)}"
     else:
         ci_part = "no 95% CI is in the verified sources"
-    missing = f"; no 95% CI in the verified sources at {', '.join(p.label for _, p in without_ci)}" if without_ci else ""
+    missing = (
+        f"; no 95% CI in the verified sources at {', '.join(p.label for _, p in without_ci)}" if without_ci else ""
+    )
     return (
         f"VERTOS IV: the difference in mean VAS pain between the vertebroplasty and sham groups ranged from "
         f"{min(ys):+.2f} to {max(ys):+.2f} points; {ci_part}{missing}. The trial's clinically significant "
@@ -340,10 +372,13 @@ def guidelines_html(data: CourseData | None = None) -> str:
 
 #: The teaching-case controls: name -> (label, [(option label, value)]) ; checkboxes have no options.
 CASE_OPTIONS: dict[str, tuple[str, list[tuple[str, object]]]] = {
-    "fracture": ("Fracture:", [
-        ("Osteoporotic vertebral compression fracture", "osteoporotic"),
-        ("Vertebral fracture, not osteoporotic", "other"),
-    ]),
+    "fracture": (
+        "Fracture:",
+        [
+            ("Osteoporotic vertebral compression fracture", "osteoporotic"),
+            ("Vertebral fracture, not osteoporotic", "other"),
+        ],
+    ),
     "pain": ("Pain:", [("Severe and ongoing", "severe"), ("Mild or settling", "mild")]),
     "weeks": ("Fracture age:", [("3 weeks", 3), ("8 weeks", 8), ("16 weeks", 16), ("52 weeks", 52)]),
     "healing": ("On imaging:", [("Unhealed", "unhealed"), ("Healed", "healed"), ("Not yet imaged", "unknown")]),
@@ -353,8 +388,13 @@ CASE_OPTIONS: dict[str, tuple[str, list[tuple[str, object]]]] = {
 }
 
 _DEFAULT_CASE: dict[str, object] = {
-    "fracture": "osteoporotic", "pain": "severe", "weeks": 3, "healing": "unhealed",
-    "pain_management": True, "confirmed_exam": True, "confirmed_imaging": False,
+    "fracture": "osteoporotic",
+    "pain": "severe",
+    "weeks": 3,
+    "healing": "unhealed",
+    "pain_management": True,
+    "confirmed_exam": True,
+    "confirmed_imaging": False,
 }
 
 #: Statuses a criterion can have for a teaching case.
@@ -373,9 +413,7 @@ class CriterionResult:
 def _check_case(case: dict[str, object]) -> dict[str, object]:
     unknown = set(case) - set(CASE_OPTIONS)
     if unknown:
-        raise ValueError(
-            f"unknown case field '{sorted(unknown)[0]}': expected only {', '.join(CASE_OPTIONS)}"
-        )
+        raise ValueError(f"unknown case field '{sorted(unknown)[0]}': expected only {', '.join(CASE_OPTIONS)}")
     full = {**_DEFAULT_CASE, **case}
     for name, (label, options) in CASE_OPTIONS.items():
         value = full[name]
@@ -404,12 +442,18 @@ def assess_case(case: dict[str, object], data: CourseData | None = None) -> list
         cid = criterion.id
         if cid == "osteoporotic_vcf":
             ok = full["fracture"] == "osteoporotic"
-            status, reason = ("met", "the case is an osteoporotic vertebral compression fracture") if ok else (
-                "not met", "the recommendation covers osteoporotic vertebral compression fractures only")
+            status, reason = (
+                ("met", "the case is an osteoporotic vertebral compression fracture")
+                if ok
+                else ("not met", "the recommendation covers osteoporotic vertebral compression fractures only")
+            )
         elif cid == "severe_ongoing_pain":
             ok = full["pain"] == "severe"
-            status, reason = ("met", "the pain is severe and ongoing") if ok else (
-                "not met", "the text asks for severe ongoing pain")
+            status, reason = (
+                ("met", "the pain is severe and ongoing")
+                if ok
+                else ("not met", "the text asks for severe ongoing pain")
+            )
         elif cid == "recent_fracture":
             weeks = full["weeks"]
             draft = criterion.draft_weeks
@@ -430,8 +474,11 @@ def assess_case(case: dict[str, object], data: CourseData | None = None) -> list
             }[str(healing)]
         elif cid == "despite_optimal_pain_management":
             ok = bool(full["pain_management"])
-            status, reason = ("met", "optimal pain management has been tried") if ok else (
-                "not met", "the text asks for pain despite optimal pain management, which has not been tried")
+            status, reason = (
+                ("met", "optimal pain management has been tried")
+                if ok
+                else ("not met", "the text asks for pain despite optimal pain management, which has not been tried")
+            )
         elif cid == "pain_confirmed_at_level":
             exam, imaging = full["confirmed_exam"], full["confirmed_imaging"]
             if exam and imaging:
@@ -456,8 +503,10 @@ def _results_text(results: list[CriterionResult]) -> str:
         f"unknown: {', '.join(counts['unknown']) or 'none'}."
     ]
     for r in results:
-        lines.append(f"[{r.status}] {r.criterion.label}: {r.reason}. Wording: {r.criterion.wording.text} "
-                     f"[{', '.join(r.criterion.wording.sources)}]")
+        lines.append(
+            f"[{r.status}] {r.criterion.label}: {r.reason}. Wording: {r.criterion.wording.text} "
+            f"[{', '.join(r.criterion.wording.sources)}]"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -471,8 +520,12 @@ def _results_html(results: list[CriterionResult], summary: str | None = None) ->
         f"<td>{html.escape(r.criterion.label)}<br><span class='ot-sources'>{html.escape(r.criterion.wording.text)} "
         f"(Sources: {html.escape(', '.join(r.criterion.wording.sources))})</span></td>"
         f"<td>{html.escape(r.reason)}"
-        + (f"<br><span class='ot-sources'>{html.escape(r.criterion.note.text)} (Sources: "
-           f"{html.escape(', '.join(r.criterion.note.sources))})</span>" if r.criterion.note else "")
+        + (
+            f"<br><span class='ot-sources'>{html.escape(r.criterion.note.text)} (Sources: "
+            f"{html.escape(', '.join(r.criterion.note.sources))})</span>"
+            if r.criterion.note
+            else ""
+        )
         + "</td></tr>"
         for r in results
     )
@@ -501,7 +554,9 @@ class GuidelineExplorer(widgets.VBox):
                 control = dropdown(label, options, _DEFAULT_CASE[name])
             else:
                 control = widgets.Checkbox(
-                    description=label, value=bool(_DEFAULT_CASE[name]), indent=False,
+                    description=label,
+                    value=bool(_DEFAULT_CASE[name]),
+                    indent=False,
                     layout=widgets.Layout(width="max-content"),
                 )
             control.observe(self._on_change, names="value")
@@ -560,15 +615,25 @@ class GuidelineExplorer(widgets.VBox):
 
 #: The key facts notebook 05 prints.
 FACTS = (
-    "nice_ipg12_uncontrolled_relief", "vcf_pain_course", "pooled_vas_reduction", "vertos2_spontaneous_relief",
-    VERTOS4_DEFINITION, "vertos4_both_groups_improved", "sham_trials_fracture_age", "ta279_recent_not_defined",
+    "nice_ipg12_uncontrolled_relief",
+    "vcf_pain_course",
+    "pooled_vas_reduction",
+    "vertos2_spontaneous_relief",
+    VERTOS4_DEFINITION,
+    "vertos4_both_groups_improved",
+    "sham_trials_fracture_age",
+    "ta279_recent_not_defined",
 )
 
 
 def source_keys(course: CourseData) -> Iterable[str]:
     """Every source behind the trial table, the VERTOS IV figure, the guidelines and the facts printed."""
-    shown: list[Any] = [*course.records(Trial), *course.records(PainDifference), *course.records(Guideline),
-                        *(course.record(KeyFact, fact) for fact in FACTS)]
+    shown: list[Any] = [
+        *course.records(Trial),
+        *course.records(PainDifference),
+        *course.records(Guideline),
+        *(course.record(KeyFact, fact) for fact in FACTS),
+    ]
     return dict.fromkeys(key for cited in iter_cited(shown) for key in cited.sources)
 
 

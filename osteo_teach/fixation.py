@@ -28,7 +28,13 @@ if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not with the
     from matplotlib.figure import Figure
 
 __all__ = [
-    "FixationOption", "FIXATION_OPTIONS", "FACTS", "LESSON", "option_sources", "draw_fixation", "fixation_schematic",
+    "FixationOption",
+    "FIXATION_OPTIONS",
+    "FACTS",
+    "LESSON",
+    "option_sources",
+    "draw_fixation",
+    "fixation_schematic",
     "source_keys",
 ]
 
@@ -46,15 +52,27 @@ class FixationOption:
 #: The four options drawn, in order. ``cited_by`` points at the statements in
 #: data/procedures.yaml that name the hardware (their source keys are printed).
 FIXATION_OPTIONS: tuple[FixationOption, ...] = (
-    FixationOption("plate", "Plate and screws", "On the bone, under the skin:\nusually after open reduction",
-                   (("open_reduction", "hardware"),)),
-    FixationOption("pins", "Pins or wires", "Across the break:\nafter open reduction",
-                   (("open_reduction", "hardware"),)),
-    FixationOption("rod", "Intramedullary rod (nail)",
-                   "Inside the bone's canal: usually after\nclosed reduction (opened only if that fails)",
-                   (("closed_reduction", "hardware"), ("open_reduction", "hardware"))),
-    FixationOption("cast", "Cast or splint", "Outside the skin, no incision:\nclosed reduction",
-                   (("closed_reduction", "hardware"), ("closed_reduction", "what_is_done"))),
+    FixationOption(
+        "plate",
+        "Plate and screws",
+        "On the bone, under the skin:\nusually after open reduction",
+        (("open_reduction", "hardware"),),
+    ),
+    FixationOption(
+        "pins", "Pins or wires", "Across the break:\nafter open reduction", (("open_reduction", "hardware"),)
+    ),
+    FixationOption(
+        "rod",
+        "Intramedullary rod (nail)",
+        "Inside the bone's canal: usually after\nclosed reduction (opened only if that fails)",
+        (("closed_reduction", "hardware"), ("open_reduction", "hardware")),
+    ),
+    FixationOption(
+        "cast",
+        "Cast or splint",
+        "Outside the skin, no incision:\nclosed reduction",
+        (("closed_reduction", "hardware"), ("closed_reduction", "what_is_done")),
+    ),
 )
 
 #: Colours (Okabe-Ito only): bone, hardware, cast, skin, fracture line.
@@ -79,16 +97,37 @@ def option_sources(option: FixationOption, data: CourseData | None = None) -> li
 
 
 def _bone(ax: Any) -> None:
+    """A long bone (shaft with wider ends), a limb outline around it, and a break in the middle."""
     from matplotlib.patches import FancyBboxPatch, Rectangle
 
-    """A long bone (shaft with wider ends), a limb outline around it, and a break in the middle."""
-    ax.add_patch(FancyBboxPatch((0.6, 1.2), 8.8, 3.6, boxstyle="round,pad=0,rounding_size=1.6",
-                                facecolor=COLOURS["skin"], alpha=0.12, edgecolor=COLOURS["skin"], lw=1.5))
+    ax.add_patch(
+        FancyBboxPatch(
+            (0.6, 1.2),
+            8.8,
+            3.6,
+            boxstyle="round,pad=0,rounding_size=1.6",
+            facecolor=COLOURS["skin"],
+            alpha=0.12,
+            edgecolor=COLOURS["skin"],
+            lw=1.5,
+        )
+    )
     for x in (0.9, 8.1):
-        ax.add_patch(FancyBboxPatch((x, 2.0), 1.0, 2.0, boxstyle="round,pad=0,rounding_size=0.45",
-                                    facecolor=COLOURS["bone"], alpha=0.55, edgecolor=OKABE_ITO["black"], lw=1.2))
-    ax.add_patch(Rectangle((1.6, 2.45), 6.8, 1.1, facecolor=COLOURS["bone"], alpha=0.55,
-                           edgecolor=OKABE_ITO["black"], lw=1.2))
+        ax.add_patch(
+            FancyBboxPatch(
+                (x, 2.0),
+                1.0,
+                2.0,
+                boxstyle="round,pad=0,rounding_size=0.45",
+                facecolor=COLOURS["bone"],
+                alpha=0.55,
+                edgecolor=OKABE_ITO["black"],
+                lw=1.2,
+            )
+        )
+    ax.add_patch(
+        Rectangle((1.6, 2.45), 6.8, 1.1, facecolor=COLOURS["bone"], alpha=0.55, edgecolor=OKABE_ITO["black"], lw=1.2)
+    )
     xs = [4.85, 5.15, 4.9, 5.2, 4.95]
     ys = [2.35, 2.7, 3.0, 3.3, 3.65]
     ax.plot(xs, ys, color=COLOURS["break"], lw=2.5, solid_joinstyle="miter")
@@ -120,8 +159,19 @@ def _rod(ax: Any) -> None:
 def _cast(ax: Any) -> None:
     from matplotlib.patches import FancyBboxPatch
 
-    ax.add_patch(FancyBboxPatch((1.6, 0.8), 6.8, 4.4, boxstyle="round,pad=0,rounding_size=0.8",
-                                facecolor=COLOURS["cast"], alpha=0.35, edgecolor=COLOURS["cast"], lw=2, hatch=".."))
+    ax.add_patch(
+        FancyBboxPatch(
+            (1.6, 0.8),
+            6.8,
+            4.4,
+            boxstyle="round,pad=0,rounding_size=0.8",
+            facecolor=COLOURS["cast"],
+            alpha=0.35,
+            edgecolor=COLOURS["cast"],
+            lw=2,
+            hatch="..",
+        )
+    )
 
 
 _DRAW = {"plate": _plate, "pins": _pins, "rod": _rod, "cast": _cast}
@@ -131,7 +181,7 @@ def draw_fixation(figure: Figure, data: CourseData | None = None) -> str:
     """Draw the four fixation options on the same broken long bone; return the summary."""
     data = data or load()
     axes = figure.subplots(2, 2).ravel()
-    for ax, option in zip(axes, FIXATION_OPTIONS):
+    for ax, option in zip(axes, FIXATION_OPTIONS, strict=False):
         if option.id == "cast":
             _cast(ax)
         _bone(ax)
@@ -146,9 +196,12 @@ def draw_fixation(figure: Figure, data: CourseData | None = None) -> str:
         ax.text(5, -1.3, f"Sources: {sources}", ha="center", va="top", fontsize="x-small")
     figure.suptitle("Holding a reduced long-bone fracture (schematic, not to scale)")
     figure.text(
-        0.5, -0.01,
+        0.5,
+        -0.01,
         "Purple outline: skin. Yellow: bone. Red-orange zigzag: the break. Blue: hardware or cast.",
-        ha="center", va="bottom", fontsize="small",
+        ha="center",
+        va="bottom",
+        fontsize="small",
     )
     names = ", ".join(o.title.lower() for o in FIXATION_OPTIONS)
     return (
@@ -180,8 +233,10 @@ def source_keys(course: CourseData) -> Iterable[str]:
     keys = [
         key
         for procedure_id in PROCEDURES
-        for statement in (course.record(Procedure, procedure_id).summary,
-                          *course.record(Procedure, procedure_id).aspects.values())
+        for statement in (
+            course.record(Procedure, procedure_id).summary,
+            *course.record(Procedure, procedure_id).aspects.values(),
+        )
         for key in statement.sources
     ]
     keys += [key for option in FIXATION_OPTIONS for key in option_sources(option, course)]

@@ -18,7 +18,6 @@ import html
 import textwrap
 from typing import TYPE_CHECKING, Any
 
-
 from .cite import TextAndHtml, cited_html, cited_text, table_html
 from .data import CourseData, format_reported, iter_cited, load
 from .lessons import Lesson, WidgetSpec
@@ -94,6 +93,7 @@ def draw_phase_row(ax, y: float, phase: HealingPhase, index: int, x_end: float) 
 def _fuzzy_bar(ax, y: float, phase: HealingPhase, colour: str, x_end: float, height: float = 0.6) -> None:
     """A phase as a bar whose uncertain start and end fade in and out."""
     from matplotlib.patches import Rectangle
+
     start_lo, start_hi = phase.starts.min, phase.starts.max
     if phase.ends is None:
         end_lo = end_hi = x_end
@@ -125,8 +125,15 @@ def _phase_label(phase: HealingPhase) -> str:
 def reference_line(ax, weeks: float, y_top: float) -> None:
     """The dashed "most bones: about N weeks" line every healing figure shares."""
     ax.axvline(weeks, color=SITE_COLOURS["reference"], ls="--", lw=1.5, zorder=5)
-    ax.text(weeks, y_top, f" most bones: about {weeks:g} weeks", ha="left", va="bottom", fontsize="small",
-            color=SITE_COLOURS["reference"])
+    ax.text(
+        weeks,
+        y_top,
+        f" most bones: about {weeks:g} weeks",
+        ha="left",
+        va="bottom",
+        fontsize="small",
+        color=SITE_COLOURS["reference"],
+    )
 
 
 def _reference_weeks(data: CourseData) -> float:
@@ -137,6 +144,7 @@ def draw_phases(figure: Figure, data: CourseData | None = None) -> str:
     """Draw the healing phases as overlapping windows with fuzzy edges; return the summary."""
     from matplotlib.patches import Patch
     from matplotlib.ticker import MaxNLocator
+
     data = data or load()
     phases = phases_in_order(data)
     ax = figure.add_subplot()
@@ -179,7 +187,9 @@ def phases_text(data: CourseData | None = None, width: int = 88) -> str:
     lines: list[str] = ["Approximate windows (sources differ; phases overlap):"]
     for phase in phases_in_order(data):
         lines.append(f"{phase.order}. {phase.name.upper()} ({_phase_label(phase)})")
-        lines.append(textwrap.fill(cited_text(phase.description), width=width, initial_indent="   ", subsequent_indent="   "))
+        lines.append(
+            textwrap.fill(cited_text(phase.description), width=width, initial_indent="   ", subsequent_indent="   ")
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -189,8 +199,13 @@ def source_keys(data: CourseData | None = None, facts: tuple[str, ...] = ()) -> 
     Used for a notebook's reading list, so the list cannot drift from what is shown.
     """
     data = data or load()
-    shown = [*data.records(HealingPhase), *data.records(FractureSite), *data.records(Pathway),
-             *data.records(HealingFactor), *(data.record(KeyFact, f) for f in (REFERENCE_FACT, *facts))]
+    shown = [
+        *data.records(HealingPhase),
+        *data.records(FractureSite),
+        *data.records(Pathway),
+        *data.records(HealingFactor),
+        *(data.record(KeyFact, f) for f in (REFERENCE_FACT, *facts)),
+    ]
     return list(dict.fromkeys(key for cited in iter_cited(shown) for key in cited.sources))
 
 
@@ -236,18 +251,23 @@ def draw_site_chart(figure: Figure, data: CourseData | None = None) -> str:
     ax.set_xlabel("Time after the fracture (weeks)")
     ax.set_ylabel("Fracture site")
     ax.set_title("Healing time by fracture site (typical ranges, weeks)")
-    legend_below(ax, [
-        Patch(color=SITE_COLOURS["site"], label="typical / approximate (guideline, textbook)"),
-        Patch(color=SITE_COLOURS["study"], label="result of one study"),
-        ax.plot([], [], marker="o", color=OKABE_ITO["black"], ls="none", label="study mean")[0],
-    ], ncol=3)
+    legend_below(
+        ax,
+        [
+            Patch(color=SITE_COLOURS["site"], label="typical / approximate (guideline, textbook)"),
+            Patch(color=SITE_COLOURS["study"], label="result of one study"),
+            ax.plot([], [], marker="o", color=OKABE_ITO["black"], ls="none", label="study mean")[0],
+        ],
+        ncol=3,
+    )
     fastest = min(drawn, key=lambda pair: pair[1].min)
     slowest = max(drawn, key=lambda pair: pair[1].max)
     studies = sum(_is_study(site) for site, _ in drawn)
     left_out = (
         f" Not drawn, because no primary study, guideline or review gives their healing time: "
         f"{', '.join(s.name.lower() for s in unsourced)}."
-        if unsourced else ""
+        if unsourced
+        else ""
     )
     return (
         f"Healing times differ by site, from about {fastest[1].min:g} weeks "
@@ -288,8 +308,11 @@ def factors_table_text(data: CourseData | None = None, width: int = 88) -> str:
             lines.append(textwrap.fill(f"{label}: {value}", width=width, initial_indent="  ", subsequent_indent="    "))
         lines.append(f"  Sources: {', '.join(factor.statement.sources)}")
         if factor.caveat is not None:
-            lines.append(textwrap.fill("Caveat: " + cited_text(factor.caveat), width=width,
-                                       initial_indent="  ", subsequent_indent="    "))
+            lines.append(
+                textwrap.fill(
+                    "Caveat: " + cited_text(factor.caveat), width=width, initial_indent="  ", subsequent_indent="    "
+                )
+            )
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -306,8 +329,12 @@ def factors_table_html(data: CourseData | None = None) -> str:
             f"<td>{html.escape(factor.outcome)}</td><td>{html.escape(factor.population)}{caveat}</td>"
             f"<td>{html.escape(', '.join(factor.statement.sources))}</td></tr>"
         )
-    return table_html("ot-factors", ("Factor", "Estimate", "Outcome", "People studied", "Sources"), rows,
-                      caption="Factors that slow fracture healing")
+    return table_html(
+        "ot-factors",
+        ("Factor", "Estimate", "Outcome", "People studied", "Sources"),
+        rows,
+        caption="Factors that slow fracture healing",
+    )
 
 
 #: Kept for notebooks that name it: a table that shows HTML and prints as text.
@@ -320,6 +347,7 @@ def factors_table(data: CourseData | None = None) -> TextAndHtml:
 
 
 # --- the lesson ------------------------------------------------------------------
+
 
 def _timeline_explorer(course: CourseData) -> Any:
     from .timeline import TimelineExplorer

@@ -63,9 +63,7 @@ __all__ = [
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 
 #: Modules that are not topic modules (no lesson is declared there).
-_CORE_MODULES = frozenset(
-    {"__main__", "cite", "data", "lab", "lessons", "plots", "records", "style", "widgets"}
-)
+_CORE_MODULES = frozenset({"__main__", "cite", "data", "lab", "lessons", "plots", "records", "style", "widgets"})
 
 
 @dataclass(frozen=True)

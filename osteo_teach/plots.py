@@ -60,8 +60,9 @@ def draw_new(
 
 def legend_below(ax: Any, handles: list[Any], ncol: int = 1, offset: float = -0.15) -> Any:
     """A frameless legend centred under the x-axis label (the course's figures share it)."""
-    return ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, offset), ncol=ncol,
-                     fontsize="small", frameon=False)
+    return ax.legend(
+        handles=handles, loc="upper center", bbox_to_anchor=(0.5, offset), ncol=ncol, fontsize="small", frameon=False
+    )
 
 
 def render_png(figure: Figure) -> bytes:

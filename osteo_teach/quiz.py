@@ -59,9 +59,7 @@ class QuestionCard(widgets.VBox):
         self.choices.observe(self._on_choice, names="value")
         super().__init__(
             [self.prompt, self.choices, self.feedback],
-            layout=widgets.Layout(
-                border="1px solid #bbbbbb", padding="0.3em 0.8em", margin="0.4em 0", width="100%"
-            ),
+            layout=widgets.Layout(border="1px solid #bbbbbb", padding="0.3em 0.8em", margin="0.4em 0", width="100%"),
         )
 
     def choose(self, option: str) -> None:
@@ -89,14 +87,9 @@ class QuestionCard(widgets.VBox):
             self.first_try = self.correct
         explanation = self.question.explanation
         keys = ", ".join(explanation.sources)
-        if self.correct:
-            verdict = "Correct."
-        else:
-            verdict = f"Not quite. The answer is: {self.question.answer}"
+        verdict = "Correct." if self.correct else f"Not quite. The answer is: {self.question.answer}"
         self.feedback_text = f"{verdict} {explanation.text} Sources: [{keys}]"
-        references = "".join(
-            f"<li>{html.escape(ref)}</li>" for ref in self._data.references(explanation.sources)
-        )
+        references = "".join(f"<li>{html.escape(ref)}</li>" for ref in self._data.references(explanation.sources))
         colour = _RIGHT if self.correct else _WRONG
         self.feedback.value = (
             f'<div role="status" aria-live="polite" style="border-left:6px solid {colour};'
@@ -149,10 +142,7 @@ class Quiz:
 
     @property
     def score_text(self) -> str:
-        return (
-            f"Score: {self.score} right at the first try, "
-            f"{self.answered} of {self.total} questions answered."
-        )
+        return f"Score: {self.score} right at the first try, {self.answered} of {self.total} questions answered."
 
     def card(self, question_id: str) -> QuestionCard:
         """The card of one question, by its id in ``data/quiz.yaml``."""

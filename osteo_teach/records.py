@@ -109,11 +109,30 @@ CONSUMER_PUBLISHERS = (
 #: Hosts that are never cited: forums, AI-generated Q&A, blogs, content farms, and
 #: PDFs mirrored on hosts unrelated to their publisher.
 BLOCKED_HOSTS = (
-    "getoncourse.ai", "droracle.ai", "community.patient.info", "blogspot.", "reference.com",
-    "zana.com", "dm3sbd.com", "valmonty.uk", "kulonosbehover", "coek.info", "aneskey.com",
-    "fliphtml5", "studylib.net", "docplayer", "scribd.com", "pdfslide", "iiab.me",
-    "cucdc.com", "hezhiquan.com", "47.251.13.51", "openpayer.com", "spine-health.com",
-    "painscience.com", "nsmedicaldevices.com",
+    "getoncourse.ai",
+    "droracle.ai",
+    "community.patient.info",
+    "blogspot.",
+    "reference.com",
+    "zana.com",
+    "dm3sbd.com",
+    "valmonty.uk",
+    "kulonosbehover",
+    "coek.info",
+    "aneskey.com",
+    "fliphtml5",
+    "studylib.net",
+    "docplayer",
+    "scribd.com",
+    "pdfslide",
+    "iiab.me",
+    "cucdc.com",
+    "hezhiquan.com",
+    "47.251.13.51",
+    "openpayer.com",
+    "spine-health.com",
+    "painscience.com",
+    "nsmedicaldevices.com",
 )
 
 #: A number in running text: digits not glued to letters ("6 weeks", "51%", "1.5"),
@@ -278,7 +297,7 @@ class Source(Record):
     note: str | None = None
 
     @model_validator(mode="after")
-    def _locatable(self) -> "Source":
+    def _locatable(self) -> Source:
         if not (self.doi or self.pmid or self.pmcid or self.url or self.details):
             raise PydanticCustomError(
                 "no_locator",
@@ -337,7 +356,7 @@ class SourcedText(BaseModel):
     reason: str | None = None
 
     @model_validator(mode="after")
-    def _cited_or_illustrative(self) -> "SourcedText":
+    def _cited_or_illustrative(self) -> SourcedText:
         if self.illustrative:
             if not self.reason:
                 raise PydanticCustomError(
@@ -387,6 +406,22 @@ class Comparison(Record):
     aspects: Annotated[list[AspectId], Field(min_length=1)]
 
 
+def _check_time_range(low: float, high: float, unit: str) -> None:
+    """A time after the fracture: both ends >= 0 and ``low <= high`` (weeks or days)."""
+    if low < 0 or high < 0:
+        raise PydanticCustomError(
+            "negative_range",
+            "negative range ({min} to {max} {unit}): time after a fracture cannot be negative",
+            {"min": f"{low:g}", "max": f"{high:g}", "unit": unit},
+        )
+    if low > high:
+        raise PydanticCustomError(
+            "inverted_range",
+            "inverted range: min ({min}) is greater than max ({max}); expected min <= max",
+            {"min": f"{low:g}", "max": f"{high:g}"},
+        )
+
+
 class WeekRange(BaseModel):
     """A time window in weeks after the fracture, ``min <= max``, both >= 0."""
 
@@ -396,19 +431,8 @@ class WeekRange(BaseModel):
     max: float
 
     @model_validator(mode="after")
-    def _ordered(self) -> "WeekRange":
-        if self.min < 0 or self.max < 0:
-            raise PydanticCustomError(
-                "negative_range",
-                "negative range ({min} to {max} weeks): weeks after a fracture cannot be negative",
-                {"min": f"{self.min:g}", "max": f"{self.max:g}"},
-            )
-        if self.min > self.max:
-            raise PydanticCustomError(
-                "inverted_range",
-                "inverted range: min ({min}) is greater than max ({max}); expected min <= max",
-                {"min": f"{self.min:g}", "max": f"{self.max:g}"},
-            )
+    def _ordered(self) -> WeekRange:
+        _check_time_range(self.min, self.max, "weeks")
         return self
 
 
@@ -433,7 +457,7 @@ class HealingPhase(Record):
         return description
 
     @model_validator(mode="after")
-    def _ends_after_start(self) -> "HealingPhase":
+    def _ends_after_start(self) -> HealingPhase:
         if self.ends is not None and self.ends.max < self.starts.min:
             raise PydanticCustomError(
                 "inverted_range",
@@ -472,24 +496,27 @@ class FractureSite(Record):
         return statement
 
     @model_validator(mode="after")
-    def _central_inside_range(self) -> "FractureSite":
+    def _central_inside_range(self) -> FractureSite:
         if (self.healing_weeks is None) != (self.qualifier is None):
             raise PydanticCustomError(
                 "half_value",
                 "give healing_weeks and qualifier together, or neither (a site with no sourced healing time)",
             )
         if self.central_weeks is not None and self.healing_weeks is None:
-            raise PydanticCustomError(
-                "half_value", "central_weeks needs healing_weeks (the range it lies in)"
-            )
-        if self.central_weeks is not None and self.healing_weeks is not None and not (
-            self.healing_weeks.min <= self.central_weeks <= self.healing_weeks.max
+            raise PydanticCustomError("half_value", "central_weeks needs healing_weeks (the range it lies in)")
+        if (
+            self.central_weeks is not None
+            and self.healing_weeks is not None
+            and not (self.healing_weeks.min <= self.central_weeks <= self.healing_weeks.max)
         ):
             raise PydanticCustomError(
                 "inverted_range",
                 "the central value ({c} weeks) must lie inside healing_weeks ({lo} to {hi})",
-                {"c": f"{self.central_weeks:g}", "lo": f"{self.healing_weeks.min:g}",
-                 "hi": f"{self.healing_weeks.max:g}"},
+                {
+                    "c": f"{self.central_weeks:g}",
+                    "lo": f"{self.healing_weeks.min:g}",
+                    "hi": f"{self.healing_weeks.max:g}",
+                },
             )
         return self
 
@@ -588,9 +615,11 @@ class TrialNumber(BaseModel):
         return sources
 
     @model_validator(mode="after")
-    def _within_totals(self) -> "TrialNumber":
-        for arm, value, total in (("intervention", self.intervention, self.intervention_total),
-                                  ("control", self.control, self.control_total)):
+    def _within_totals(self) -> TrialNumber:
+        for arm, value, total in (
+            ("intervention", self.intervention, self.intervention_total),
+            ("control", self.control, self.control_total),
+        ):
             if total is not None and value > total:
                 raise PydanticCustomError(
                     "more_than_total",
@@ -657,13 +686,13 @@ class PainDifference(Record):
         return self.ci_low, self.ci_high
 
     @model_validator(mode="after")
-    def _interval(self) -> "PainDifference":
+    def _interval(self) -> PainDifference:
         if (self.ci_low is None) != (self.ci_high is None):
-            raise PydanticCustomError(
-                "half_interval", "give both ci_low and ci_high, or neither"
-            )
-        if self.ci_low is not None and self.ci_high is not None and not (
-            self.ci_low <= self.difference <= self.ci_high
+            raise PydanticCustomError("half_interval", "give both ci_low and ci_high, or neither")
+        if (
+            self.ci_low is not None
+            and self.ci_high is not None
+            and not (self.ci_low <= self.difference <= self.ci_high)
         ):
             raise PydanticCustomError(
                 "inverted_range",
@@ -712,7 +741,7 @@ class ConfidenceInterval(BaseModel):
     level: Percent | None = None
 
     @model_validator(mode="after")
-    def _ordered(self) -> "ConfidenceInterval":
+    def _ordered(self) -> ConfidenceInterval:
         if self.low > self.high:
             raise PydanticCustomError(
                 "inverted_range",
@@ -751,7 +780,7 @@ class HealingFactor(Record):
         return statement
 
     @model_validator(mode="after")
-    def _value_in_interval(self) -> "HealingFactor":
+    def _value_in_interval(self) -> HealingFactor:
         if self.ci is not None and self.ci.low <= 0:
             raise PydanticCustomError(
                 "out_of_bounds",
@@ -781,19 +810,8 @@ class TimeWindow(BaseModel):
     unit: Literal["days", "weeks"] = "weeks"
 
     @model_validator(mode="after")
-    def _ordered(self) -> "TimeWindow":
-        if self.min < 0 or self.max < 0:
-            raise PydanticCustomError(
-                "negative_range",
-                "negative range ({min} to {max} {unit}): time after a fracture cannot be negative",
-                {"min": f"{self.min:g}", "max": f"{self.max:g}", "unit": self.unit},
-            )
-        if self.min > self.max:
-            raise PydanticCustomError(
-                "inverted_range",
-                "inverted range: min ({min}) is greater than max ({max}); expected min <= max",
-                {"min": f"{self.min:g}", "max": f"{self.max:g}"},
-            )
+    def _ordered(self) -> TimeWindow:
+        _check_time_range(self.min, self.max, self.unit)
         return self
 
     @property
@@ -821,8 +839,15 @@ class PathwayStep(BaseModel):
 
     id: Annotated[str, Field(pattern=ID_PATTERN)]
     kind: Literal[
-        "surgery", "reduction", "procedure", "immobilisation", "check_xray",
-        "mobilisation", "weight_bearing", "physiotherapy", "review",
+        "surgery",
+        "reduction",
+        "procedure",
+        "immobilisation",
+        "check_xray",
+        "mobilisation",
+        "weight_bearing",
+        "physiotherapy",
+        "review",
     ]
     label: str
     starts: TimeWindow
@@ -832,7 +857,7 @@ class PathwayStep(BaseModel):
     timing: SourcedText
 
     @model_validator(mode="after")
-    def _span(self) -> "PathwayStep":
+    def _span(self) -> PathwayStep:
         if self.kind == "immobilisation" and self.ends is None:
             raise PydanticCustomError(
                 "missing_end", "an immobilisation step needs 'ends': when the cast, splint or sling comes off"
@@ -890,12 +915,13 @@ class Pathway(Record):
     steps: Annotated[list[PathwayStep], Field(min_length=1)]
 
     @model_validator(mode="after")
-    def _unique_steps(self) -> "Pathway":
+    def _unique_steps(self) -> Pathway:
         ids = [step.id for step in self.steps]
         duplicate = next((i for i in ids if ids.count(i) > 1), None)
         if duplicate is not None:
             raise PydanticCustomError(
-                "duplicate_id", "duplicate step id '{id}': expected every step id to be unique",
+                "duplicate_id",
+                "duplicate step id '{id}': expected every step id to be unique",
                 {"id": duplicate},
             )
         return self
@@ -931,7 +957,7 @@ class QuizQuestion(Record):
     explanation: SourcedText
 
     @model_validator(mode="after")
-    def _distinct_options(self) -> "QuizQuestion":
+    def _distinct_options(self) -> QuizQuestion:
         if len(set(self.options)) != len(self.options):
             raise PydanticCustomError("duplicate_option", "the options must all differ")
         return self

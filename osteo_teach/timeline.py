@@ -143,15 +143,12 @@ def _healing(site: FractureSite, pathway: Pathway) -> Healing:
         return Healing(h.weeks, h.central_weeks, h.qualifier, h.measure, h.statement)
     caution = None
     if site.measured_after == "surgery" and not pathway.operative:
-        caution = (f"this site's healing time was measured after surgery ({site.measure}); "
-                   f"without surgery it may differ")
+        caution = f"this site's healing time was measured after surgery ({site.measure}); without surgery it may differ"
     elif site.measured_after == "no surgery" and pathway.operative:
-        caution = (f"this site's healing time was measured without surgery ({site.measure}); "
-                   f"after surgery it may differ")
+        caution = f"this site's healing time was measured without surgery ({site.measure}); after surgery it may differ"
     if site.healing_weeks is None:
         caution = None  # nothing is drawn, so nothing can mislead
-    return Healing(site.healing_weeks, site.central_weeks, site.qualifier or "", site.measure, site.statement,
-                   caution)
+    return Healing(site.healing_weeks, site.central_weeks, site.qualifier or "", site.measure, site.statement, caution)
 
 
 def resolve_timeline(site_id: str, pathway_id: str, data: CourseData | None = None) -> Timeline:
@@ -202,6 +199,7 @@ def _when(step: PathwayStep) -> str:
 def _fade(ax, y: float, low: float, high: float, colour: str, height: float = 0.6) -> None:
     """An end that lies somewhere between ``low`` and ``high``: fading out."""
     from matplotlib.patches import Rectangle
+
     steps = 12
     width = (high - low) / steps
     for i in range(steps):
@@ -216,8 +214,16 @@ def _draw_step(ax, y: float, step: PathwayStep, x_end: float) -> None:
     if step.ends is not None:  # a span: from its start to its (fuzzy) end
         end_lo, end_hi = step.ends.in_weeks
         if illustrative:
-            ax.barh(y, end_hi - start_lo, left=start_lo, height=0.6, facecolor="white", edgecolor=colour,
-                    hatch=ILLUSTRATIVE_HATCH, lw=2)
+            ax.barh(
+                y,
+                end_hi - start_lo,
+                left=start_lo,
+                height=0.6,
+                facecolor="white",
+                edgecolor=colour,
+                hatch=ILLUSTRATIVE_HATCH,
+                lw=2,
+            )
         else:
             ax.barh(y, max(end_lo - start_lo, 0), left=start_lo, height=0.6, color=colour, alpha=0.9, lw=0)
             if end_hi > end_lo:
@@ -225,16 +231,37 @@ def _draw_step(ax, y: float, step: PathwayStep, x_end: float) -> None:
         label_x = end_hi
     else:  # an event (with a window if its time varies), or a start that continues onwards
         if start_hi - start_lo >= _MIN_WINDOW:  # a window of days is told by its label, not a sliver
-            ax.barh(y, start_hi - start_lo, left=start_lo, height=0.5, facecolor="white", edgecolor=colour,
-                    hatch=ILLUSTRATIVE_HATCH if illustrative else None, lw=1.5)
-        ax.plot([start_lo if onwards else (start_lo + start_hi) / 2], [y], marker=marker, ms=14, color=colour,
-                ls="none", zorder=6, markerfacecolor="white" if illustrative else colour, markeredgewidth=2,
-                clip_on=False)
+            ax.barh(
+                y,
+                start_hi - start_lo,
+                left=start_lo,
+                height=0.5,
+                facecolor="white",
+                edgecolor=colour,
+                hatch=ILLUSTRATIVE_HATCH if illustrative else None,
+                lw=1.5,
+            )
+        ax.plot(
+            [start_lo if onwards else (start_lo + start_hi) / 2],
+            [y],
+            marker=marker,
+            ms=14,
+            color=colour,
+            ls="none",
+            zorder=6,
+            markerfacecolor="white" if illustrative else colour,
+            markeredgewidth=2,
+            clip_on=False,
+        )
         label_x = start_hi
         if onwards:
             arrow_end = min(start_hi + 0.12 * x_end, x_end)
-            ax.annotate("", xy=(arrow_end, y), xytext=(start_hi, y),
-                        arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 2, "ls": "--" if illustrative else "-"})
+            ax.annotate(
+                "",
+                xy=(arrow_end, y),
+                xytext=(start_hi, y),
+                arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 2, "ls": "--" if illustrative else "-"},
+            )
             label_x = arrow_end
     ax.text(label_x + x_end * 0.012, y, _when(step), fontsize="small", va="center", bbox=_TEXT_BOX, zorder=7)
 
@@ -250,14 +277,21 @@ def _draw_healing(ax, y: float, healing: Healing, x_end: float) -> None:
         ax.plot([low], [y], marker="D", ms=11, color=HEALING_COLOUR, ls="none", clip_on=False)
     if healing.central_weeks is not None and high > low:
         ax.plot([healing.central_weeks], [y], marker="o", ms=8, color=OKABE_ITO["black"], ls="none")
-    ax.text(high + x_end * 0.015, y, f"{_weeks(low, high)} ({healing.qualifier})", va="center", fontsize="small",
-            bbox=_TEXT_BOX)
+    ax.text(
+        high + x_end * 0.015,
+        y,
+        f"{_weeks(low, high)} ({healing.qualifier})",
+        va="center",
+        fontsize="small",
+        bbox=_TEXT_BOX,
+    )
 
 
 def draw_timeline(figure: Figure, site_id: str, pathway_id: str, data: CourseData | None = None) -> str:
     """Draw one site's pathway over the healing phases; return the summary sentence."""
     from matplotlib.patches import Patch
     from matplotlib.ticker import MaxNLocator
+
     data = data or load()
     timeline = resolve_timeline(site_id, pathway_id, data)
     healing_end = timeline.healing.weeks.max if timeline.healing.weeks is not None else 0.0
@@ -287,11 +321,22 @@ def draw_timeline(figure: Figure, site_id: str, pathway_id: str, data: CourseDat
     reference_line(ax, timeline.reference_weeks, rows - 0.5)
     ax.set_xlabel("Time after the fracture (weeks; a day is 1/7 of a week)")
     ax.set_title(f"{timeline.site.name}: {timeline.pathway.name}")
-    handles = [Patch(facecolor="white", edgecolor=OKABE_ITO["black"], hatch=ILLUSTRATIVE_HATCH,
-                     label="hatched / hollow / dashed: illustrative timing (no source gives it)")]
+    handles = [
+        Patch(
+            facecolor="white",
+            edgecolor=OKABE_ITO["black"],
+            hatch=ILLUSTRATIVE_HATCH,
+            label="hatched / hollow / dashed: illustrative timing (no source gives it)",
+        )
+    ]
     if timeline.healing.caution:
-        handles.append(Patch(facecolor=OKABE_ITO["vermillion"], edgecolor="none",
-                             label="caution: healing time measured after another kind of treatment"))
+        handles.append(
+            Patch(
+                facecolor=OKABE_ITO["vermillion"],
+                edgecolor="none",
+                label="caution: healing time measured after another kind of treatment",
+            )
+        )
     legend = legend_below(ax, handles, offset=-0.13)
     if timeline.healing.caution:
         legend.get_texts()[-1].set_color(OKABE_ITO["vermillion"])
@@ -308,8 +353,10 @@ def summary(timeline: Timeline) -> str:
         healed = f"{NO_HEALING_TIME} for this site"
     else:
         article = "an" if healing.qualifier[:1] in ("a", "e", "i", "o", "u") else "a"
-        healed = (f"{article} {healing.qualifier} healing time of "
-                  f"{_weeks(healing.weeks.min, healing.weeks.max)} ({healing.measure})")
+        healed = (
+            f"{article} {healing.qualifier} healing time of "
+            f"{_weeks(healing.weeks.min, healing.weeks.max)} ({healing.measure})"
+        )
     return (
         f"{timeline.site.name}, {timeline.pathway.name.lower()}: healing phases from inflammation to "
         f"remodelling; {'; '.join(parts)}; {healed}; the dashed line marks "
@@ -333,8 +380,11 @@ def timeline_text(site_id: str, pathway_id: str, data: CourseData | None = None,
     for step in timeline.steps:
         flag = " - timing illustrative" if step.timing.illustrative else ""
         lines += item(f"{step.label}: {_when(step)}{flag}", cited_text(step.what))
-        lines.append(textwrap.fill("When: " + cited_text(step.timing), width=width,
-                                   initial_indent="    ", subsequent_indent="    "))
+        lines.append(
+            textwrap.fill(
+                "When: " + cited_text(step.timing), width=width, initial_indent="    ", subsequent_indent="    "
+            )
+        )
     lines += item(f"Healing time: {healing.describe()}", cited_text(healing.statement))
     lines += item(f"Reference line: {timeline.reference_weeks:g} weeks", cited_text(timeline.reference))
     return "\n".join(lines) + "\n"

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import html
-
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -76,9 +75,7 @@ def steps_of(procedure_id: str, data: CourseData | None = None) -> list[Procedur
     data = data or load()
     known = procedures_with_steps(data)
     if procedure_id not in known:
-        raise KeyError(
-            f"unknown procedure id '{procedure_id}' for the stepper: expected one of {', '.join(known)}"
-        )
+        raise KeyError(f"unknown procedure id '{procedure_id}' for the stepper: expected one of {', '.join(known)}")
     steps = [s for s in data.records(ProcedureStep) if s.procedure == procedure_id]
     return sorted(steps, key=lambda s: s.order)
 
@@ -123,9 +120,7 @@ def _describe(step: ProcedureStep) -> list[str]:
     return shown
 
 
-def draw_step(
-    figure: Figure, step: ProcedureStep, procedure_name: str, n_steps: int
-) -> str:
+def draw_step(figure: Figure, step: ProcedureStep, procedure_name: str, n_steps: int) -> str:
     """Draw one procedure step as a side view of a vertebra; return the summary sentence.
 
     Pure: builds everything on ``figure`` (benchmarks replay it on a fresh figure).
@@ -149,14 +144,20 @@ def draw_step(
     lower = [(_FRONT, -_DISC - _NEIGHBOUR), (_BACK, -_DISC - _NEIGHBOUR), (_BACK, -_DISC), (_FRONT, -_DISC)]
     for outline in (upper, lower):
         ax.add_patch(Polygon(outline, closed=True, facecolor=_BONE, alpha=0.25, edgecolor=_INK, linewidth=1))
-    ax.text(_BACK / 2, top(_BACK / 2) + lift + _NEIGHBOUR / 2, "vertebra above", ha="center", va="center", fontsize="small")
+    ax.text(
+        _BACK / 2, top(_BACK / 2) + lift + _NEIGHBOUR / 2, "vertebra above", ha="center", va="center", fontsize="small"
+    )
     ax.text(_BACK / 2, -_DISC - _NEIGHBOUR / 2, "vertebra below", ha="center", va="center", fontsize="small")
 
     # Back of the vertebra: pedicle and spinous process (schematic).
     ax.add_patch(
         Polygon(
             [(_BACK, 12), (_BACK + 14, 13), (_BACK + 30, 4), (_BACK + 34, 8), (_BACK + 16, 24), (_BACK, 24)],
-            closed=True, facecolor=_BONE, alpha=0.45, edgecolor=_INK, linewidth=1.2,
+            closed=True,
+            facecolor=_BONE,
+            alpha=0.45,
+            edgecolor=_INK,
+            linewidth=1.2,
         )
     )
     ax.text(_BACK + 20, 2, "back of the\nvertebra", ha="left", va="top", fontsize="small")
@@ -166,13 +167,33 @@ def draw_step(
     if restored:
         ax.plot([_FRONT, _BACK], [_COLLAPSED, _HEIGHT], color=_TOOL, linestyle=":", linewidth=2)
         ax.add_patch(
-            FancyArrowPatch((_FRONT + 3, _COLLAPSED), (_FRONT + 3, _RESTORED), arrowstyle="-|>", mutation_scale=18, color=_RESTORE, linewidth=2.5)
+            FancyArrowPatch(
+                (_FRONT + 3, _COLLAPSED),
+                (_FRONT + 3, _RESTORED),
+                arrowstyle="-|>",
+                mutation_scale=18,
+                color=_RESTORE,
+                linewidth=2.5,
+            )
         )
-        ax.text(_FRONT - 2, (_COLLAPSED + _RESTORED) / 2, "height\nrestored", ha="right", va="center", color=_INK, fontsize="small")
+        ax.text(
+            _FRONT - 2,
+            (_COLLAPSED + _RESTORED) / 2,
+            "height\nrestored",
+            ha="right",
+            va="center",
+            color=_INK,
+            fontsize="small",
+        )
     else:
         ax.annotate(
-            "front\ncollapsed", xy=(_FRONT + 1, _COLLAPSED), xytext=(_FRONT - 3, _COLLAPSED + 16),
-            ha="right", va="center", fontsize="small", arrowprops={"arrowstyle": "->", "color": _INK},
+            "front\ncollapsed",
+            xy=(_FRONT + 1, _COLLAPSED),
+            xytext=(_FRONT - 3, _COLLAPSED + 16),
+            ha="right",
+            va="center",
+            fontsize="small",
+            arrowprops={"arrowstyle": "->", "color": _INK},
         )
 
     # Instruments enter from the back, through the pedicle, towards the front third.
@@ -194,18 +215,48 @@ def draw_step(
     if step.balloon == "deflated":
         ax.add_patch(Ellipse((centre_x + 4, 12.5), 14, 3.5, angle=8, facecolor=_BALLOON, edgecolor=_INK, linewidth=1.2))
     elif step.balloon == "inflated":
-        ax.add_patch(Ellipse((centre_x, mid(top(centre_x))), 26, top(centre_x) - 3, facecolor=_BALLOON, edgecolor=_INK, linewidth=1.5))
+        ax.add_patch(
+            Ellipse(
+                (centre_x, mid(top(centre_x))), 26, top(centre_x) - 3, facecolor=_BALLOON, edgecolor=_INK, linewidth=1.5
+            )
+        )
     cavity_w, cavity_h = 24.0, top(centre_x) - 5
     if step.cavity:  # the cavity the balloon left; cement fills it below
-        ax.add_patch(Ellipse((centre_x, mid(top(centre_x))), cavity_w, cavity_h, facecolor="white", edgecolor=_INK, linestyle="--", linewidth=1.5))
+        ax.add_patch(
+            Ellipse(
+                (centre_x, mid(top(centre_x))),
+                cavity_w,
+                cavity_h,
+                facecolor="white",
+                edgecolor=_INK,
+                linestyle="--",
+                linewidth=1.5,
+            )
+        )
     if step.cement != "none":
         fraction = 0.6 if step.cement == "filling" else 1.0
         if step.cavity:  # kyphoplasty: cement fills the cavity
-            ax.add_patch(Ellipse((centre_x, mid(top(centre_x))), cavity_w * fraction, cavity_h * fraction, facecolor=_CEMENT, edgecolor=_INK, linewidth=1.2))
+            ax.add_patch(
+                Ellipse(
+                    (centre_x, mid(top(centre_x))),
+                    cavity_w * fraction,
+                    cavity_h * fraction,
+                    facecolor=_CEMENT,
+                    edgecolor=_INK,
+                    linewidth=1.2,
+                )
+            )
         else:  # vertebroplasty: cement spreads through the collapsed bone
             for dx, dy, w, h in ((0, 0, 26, 9), (-8, 2, 13, 8), (9, -1, 15, 7), (4, 3, 12, 6)):
                 ax.add_patch(
-                    Ellipse((centre_x - 2 + dx * fraction, 7 + dy * fraction), w * fraction, h * fraction, facecolor=_CEMENT, edgecolor=_CEMENT, linewidth=1)
+                    Ellipse(
+                        (centre_x - 2 + dx * fraction, 7 + dy * fraction),
+                        w * fraction,
+                        h * fraction,
+                        facecolor=_CEMENT,
+                        edgecolor=_CEMENT,
+                        linewidth=1,
+                    )
                 )
 
     handles = [
@@ -229,9 +280,10 @@ def draw_step(
     ax.set_title(f"{procedure_name}, step {step.order} of {n_steps}: {step.title}", loc="left")
     figure.text(0.01, 0.01, SCHEMATIC_NOTE, fontsize="small", style="italic", ha="left", va="bottom")
     shown = _describe(step)
+    listed = ", ".join(shown[:-1]) + " and " + shown[-1] if len(shown) > 1 else shown[0]
     return (
         f"Schematic side view of a wedge-shaped vertebra, {procedure_name.lower()} step "
-        f"{step.order} of {n_steps} ({step.title.lower()}): it shows {', '.join(shown[:-1]) + ' and ' + shown[-1] if len(shown) > 1 else shown[0]}."
+        f"{step.order} of {n_steps} ({step.title.lower()}): it shows {listed}."
     )
 
 
@@ -251,8 +303,7 @@ def _find_step(steps: list[ProcedureStep], procedure_id: str, step_id: str | Non
         if step.id == step_id:
             return step
     raise KeyError(
-        f"unknown step '{step_id}' for procedure '{procedure_id}': expected one of "
-        f"{', '.join(s.id for s in steps)}"
+        f"unknown step '{step_id}' for procedure '{procedure_id}': expected one of {', '.join(s.id for s in steps)}"
     )
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from osteo_teach.compare import ALL_ASPECTS, NOT_COVERED, comparison_rows, comparison_text
+from osteo_teach.compare import ALL_ASPECTS, NOT_COVERED, ComparisonExplorer, comparison_rows, comparison_text
 from osteo_teach.data import load
-from osteo_teach.compare import ComparisonExplorer
 
 
 def test_every_comparison_aspect_is_defined_and_both_sides_resolve():
@@ -23,6 +22,7 @@ def test_a_missing_aspect_says_so_instead_of_inventing(tmp_path):
     import yaml
 
     from osteo_teach.data import load as load_from
+
     # Every fracture-reduction aspect is now sourced for both procedures, so drop one
     # statement in a copy of the data and check that the comparison says so.
     data_dir = tmp_path / "data"
@@ -59,7 +59,7 @@ def test_choosing_each_aspect_shows_only_that_aspect_with_sources():
             continue
         assert explorer.text.splitlines()[0] == data.get("aspects", aspect_id).label.upper()
         assert f">{label}<" in explorer.table.value
-        others = [l for l, a in explorer.aspect_dropdown.options if a not in (aspect_id, ALL_ASPECTS)]
+        others = [shown for shown, a in explorer.aspect_dropdown.options if a not in (aspect_id, ALL_ASPECTS)]
         assert not any(f">{other}<" in explorer.table.value for other in others)
 
 

@@ -36,19 +36,10 @@ def test_every_source_key_resolves_to_a_full_reference():
 
 
 def _statements(value):
-    from pydantic import BaseModel
+    """Every sourced statement inside a value (the package's one record walker)."""
+    from osteo_teach.data import iter_cited
 
-    if isinstance(value, SourcedText):
-        yield value
-    if isinstance(value, BaseModel):
-        for name in type(value).model_fields:
-            yield from _statements(getattr(value, name))
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _statements(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _statements(item)
+    return (cited for cited in iter_cited(value) if isinstance(cited, SourcedText))
 
 
 def test_every_statement_is_cited_by_verified_sources_or_marked_illustrative():
@@ -97,7 +88,7 @@ BROKEN_CASES = {
     "missing_field": "data/fracture_sites.yaml, line 10, record #2 (id 'hip'), field 'name': missing required field",
     "negative_count": "data/trials.yaml, line 10, record #1 (id 'vertos_iv'), field 'participants': -180 is not a possible count: expected a value of at least 0",
     "negative_pain_score": "data/key_facts.yaml, line 7, record #1 (id 'vertos4_clinically_relevant_difference'), field 'value': -3 is not a possible value in VAS points: expected a value from 0 to 10",
-    "negative_range": "data/healing_phases.yaml, line 5, record #1 (id 'inflammation'), field 'starts': negative range (-1 to 0 weeks): weeks after a fracture cannot be negative",
+    "negative_range": "data/healing_phases.yaml, line 5, record #1 (id 'inflammation'), field 'starts': negative range (-1 to 0 weeks): time after a fracture cannot be negative",
     "negative_weeks": "data/key_facts.yaml, line 7, record #1 (id 'most_bones_heal_in_6_weeks'), field 'value': -6 is not a possible value in weeks: expected a value of at least 0",
     "not_a_list": "data/key_facts.yaml, line 1: expected a list of records (each starting with '- id:'), found a dict",
     "number_from_patient_page": "data/key_facts.yaml, line 6, record #1 (id 'phases_differ_between_sources'), field 'statement.sources': a statement with a number cites only patient-information (tier C) sources (nhs_leaflet_example): a number taught as fact needs at least one primary study, guideline or review (tier P, G or R)",
@@ -149,9 +140,12 @@ def test_citing_an_unverified_source_is_refused(tmp_path):
     marker = "- id: health_library_article\n"
     start = text.index(marker)
     flag = text.index("verified: true", start)
-    sources.write_text(text[:flag] + "verified: false" + text[flag + len("verified: true"):], encoding="utf-8")
-    with pytest.raises(DataError, match=r"source key 'health_library_article' cannot be cited: it is marked "
-                       r"'verified: false'"):
+    sources.write_text(text[:flag] + "verified: false" + text[flag + len("verified: true") :], encoding="utf-8")
+    with pytest.raises(
+        DataError,
+        match=r"source key 'health_library_article' cannot be cited: it is marked "
+        r"'verified: false'",
+    ):
         load(target)
 
 
@@ -181,8 +175,12 @@ def test_check_lists_every_problem_in_every_file_not_only_the_first(tmp_path):
 
     directory = broken_data_dir("negative_weeks", tmp_path / "one")
     for name in ("fracture_sites.yaml", "pathways.yaml"):  # two more broken files in the same folder
-        source = broken_data_dir("inverted_range" if name == "fracture_sites.yaml" else "pathway_negative_days",
-                                 tmp_path / name) / name
+        source = (
+            broken_data_dir(
+                "inverted_range" if name == "fracture_sites.yaml" else "pathway_negative_days", tmp_path / name
+            )
+            / name
+        )
         shutil.copy(source, directory / name)
     messages = [str(problem).replace(str(directory), "data") for problem in check(directory)]
     assert any("key_facts.yaml" in m and "-6 is not a possible value in weeks" in m for m in messages)

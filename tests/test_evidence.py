@@ -25,7 +25,7 @@ from osteo_teach.evidence import (
     trials,
     vertos4_figure,
 )
-from osteo_teach.plots import is_blank_png, new_figure, render_png
+from osteo_teach.plots import is_blank_png, render_png
 from osteo_teach.style import use_style
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -38,7 +38,7 @@ def _vertebral_text() -> str:
     """My data files plus the vertebroplasty/kyphoplasty records of procedures.yaml."""
     text = "\n".join((DATA / name).read_text() for name in MY_FILES)
     procedures = (DATA / "procedures.yaml").read_text()
-    return text + procedures[procedures.index("- id: vertebroplasty"):]
+    return text + procedures[procedures.index("- id: vertebroplasty") :]
 
 
 def test_data_files_load_with_the_expected_records():
@@ -46,7 +46,14 @@ def test_data_files_load_with_the_expected_records():
     assert list(data.table("trials")) == TRIALS
     assert list(data.table("guidelines")) == ["nice_ta279", "asbmr_2019", "cochrane_2018", "aaos_2010"]
     assert [p.label for p in data.table("vertos4_pain").values()] == [
-        "Baseline", "1 day", "1 week", "1 month", "3 months", "6 months", "12 months"]
+        "Baseline",
+        "1 day",
+        "1 week",
+        "1 month",
+        "3 months",
+        "6 months",
+        "12 months",
+    ]
     criteria = data.get("guidelines", "nice_ta279").criteria
     assert len(criteria) == 6 and all(c.wording.sources == ["nice_ta279"] for c in criteria)
 
@@ -72,23 +79,39 @@ def test_unverified_numbers_are_absent_from_the_data():
     for claim in ("15 minutes", "few hours", "1 hour per", "3 to 4 hours", "dries in"):
         assert claim not in text, claim
     # Sources on blocked hosts or from non-allowed publishers are not cited any more.
-    for key in ("painscience_invest", "spinehealth_free", "openpayer_aaos_summary", "emory_vertebroplasty",
-                "mrnj_vertebroplasty", "iowa_radiology_vp_kp", "ajnr_sham_rct_table", "chandra_ch67_vcf",
-                "webmd_compression_fracture", "nyu_compression_fracture"):
+    for key in (
+        "painscience_invest",
+        "spinehealth_free",
+        "openpayer_aaos_summary",
+        "emory_vertebroplasty",
+        "mrnj_vertebroplasty",
+        "iowa_radiology_vp_kp",
+        "ajnr_sham_rct_table",
+        "chandra_ch67_vcf",
+        "webmd_compression_fracture",
+        "nyu_compression_fracture",
+    ):
         assert key not in text, key
     # The KP-vs-VP trial is not named KAVIAR as a fact.
     trial = load().get("trials", "ajnr_2014_kp_vs_vp")
     assert "KAVIAR" not in trial.name and "not confirmed" in trial.note
     assert load().get("trials", "vertos_ii").numbers and all(
-        n.id != "vas_difference" for n in load().get("trials", "vertos_ii").numbers)
+        n.id != "vas_difference" for n in load().get("trials", "vertos_ii").numbers
+    )
 
 
 def test_every_vertos4_visit_has_the_interval_the_abstract_reports():
     points = list(load().table("vertos4_pain").values())
     # Copied from the BMJ abstract (PMC5941218), baseline to 12 months.
     assert [(p.difference, p.ci_low, p.ci_high) for p in points] == [
-        (0.20, -0.53, 0.94), (-0.43, -1.17, 0.31), (-0.11, -0.85, 0.63), (0.41, -0.33, 1.15),
-        (0.21, -0.54, 0.96), (0.39, -0.37, 1.15), (0.45, -0.37, 1.24)]
+        (0.20, -0.53, 0.94),
+        (-0.43, -1.17, 0.31),
+        (-0.11, -0.85, 0.63),
+        (0.41, -0.33, 1.15),
+        (0.21, -0.54, 0.96),
+        (0.39, -0.37, 1.15),
+        (0.45, -0.37, 1.24),
+    ]
     assert all(p.statement.sources == ["firanescu2018_vertos4"] for p in points)
     assert all(p.ci_low <= 0 <= p.ci_high for p in points)  # none was significant
 
@@ -173,10 +196,16 @@ def test_vertos4_figure_draws_every_interval_against_zero(style):
         # One error bar per interval in the data, each spanning exactly its reported CI.
         bars = [c for c in ax.collections if len(c.get_segments()) == len(points)]
         assert bars, "no error bars drawn"
-        spans = sorted((round(min(y for _, y in seg), 2), round(max(y for _, y in seg), 2)) for seg in bars[0].get_segments())
+        spans = sorted(
+            (round(min(y for _, y in seg), 2), round(max(y for _, y in seg), 2)) for seg in bars[0].get_segments()
+        )
         assert spans == sorted((p.ci_low, p.ci_high) for p in points)
         # The reference line is zero (no difference); no line at the within-patient 1.5.
-        flat = [line.get_ydata()[0] for line in ax.get_lines() if len(set(line.get_ydata())) == 1 and len(line.get_ydata()) == 2]
+        flat = [
+            line.get_ydata()[0]
+            for line in ax.get_lines()
+            if len(set(line.get_ydata())) == 1 and len(line.get_ydata()) == 2
+        ]
         assert flat == [0]
         legend = " ".join(t.get_text() for t in ax.get_legend().get_texts())
         assert "0 = no difference between the groups" in legend and "threshold" not in legend
@@ -217,7 +246,7 @@ def test_guideline_widget_every_control_combination():
     choices = [[v for _, v in opts] if opts else [False, True] for _, opts in CASE_OPTIONS.values()]
     count = 0
     for values in itertools.product(*choices):
-        case = dict(zip(names, values))
+        case = dict(zip(names, values, strict=False))
         for name, value in case.items():
             explorer.controls[name].value = value
         assert explorer.case() == case
@@ -225,7 +254,9 @@ def test_guideline_widget_every_control_combination():
         expected = _expected(case)
         assert explorer.statuses == expected
         met = sum(s == "met" for s in expected.values())
-        assert explorer.summary.startswith("Reading NICE TA279 criterion by criterion (a lesson in reading criteria, not advice)")
+        assert explorer.summary.startswith(
+            "Reading NICE TA279 criterion by criterion (a lesson in reading criteria, not advice)"
+        )
         assert f"{met} of 6 met as written" in explorer.summary
         side = "within" if case["weeks"] <= 6 else "beyond"
         assert f"{case['weeks']} weeks is {side} the 6 weeks of the 2012 draft" in explorer.text

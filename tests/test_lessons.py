@@ -92,7 +92,7 @@ def test_the_course_map_lists_every_lesson_with_a_link():
 
 def test_the_readme_voila_list_matches_the_registry():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("**Dashboards (Voila).**"):readme.index("**Offline slides and handouts.**")]
+    section = readme[readme.index("**Dashboards (Voila).**") : readme.index("**Offline slides and handouts.**")]
     listed = re.findall(r"`(\d\d)`", section)
     assert listed == [lesson.number for lesson in LESSONS if lesson.in_voila]
 
@@ -175,7 +175,7 @@ THROWAWAY_QUIZ = """
   explanation: {text: Surgery repairs the fracture; medication and lifestyle treat bone loss., sources: [health_library_article]}
 """
 
-THROWAWAY_TEST = '''
+THROWAWAY_TEST = """
 from osteo_teach.throwaway import LESSON, ExampleViewer
 import osteo_teach
 
@@ -184,13 +184,15 @@ def test_the_viewer_shows_each_example():
     viewer = ExampleViewer(osteo_teach.load())
     viewer.choice.value = "second"
     assert "bone loss" in viewer.shown.value
-'''
+"""
 
 
 def _throwaway_notebook() -> nbformat.NotebookNode:
     cells = [
-        nbformat.v4.new_markdown_cell("# Throwaway lesson\n\n> For education only, not medical advice.\n\n"
-                                      "**Time:** a few minutes.\n\n## Learning objectives\n\n- See the registry."),
+        nbformat.v4.new_markdown_cell(
+            "# Throwaway lesson\n\n> For education only, not medical advice.\n\n"
+            "**Time:** a few minutes.\n\n## Learning objectives\n\n- See the registry."
+        ),
         nbformat.v4.new_code_cell("import osteo_teach as ot\n\ncourse = ot.start()"),
         nbformat.v4.new_code_cell("from osteo_teach.throwaway import ExampleViewer\n\nExampleViewer(course)"),
         nbformat.v4.new_markdown_cell("### Exercise 1 (5 minutes)\n\nChoose the second example."),
@@ -209,8 +211,9 @@ def _throwaway_notebook() -> nbformat.NotebookNode:
 
 
 def _copy_repository(target: Path) -> Path:
-    ignore = shutil.ignore_patterns(".venv", ".git", "build", "__pycache__", ".pytest_cache", "*.egg-info",
-                                    ".ipynb_checkpoints", "node_modules")
+    ignore = shutil.ignore_patterns(
+        ".venv", ".git", "build", "__pycache__", ".pytest_cache", "*.egg-info", ".ipynb_checkpoints", "node_modules"
+    )
     shutil.copytree(ROOT, target, ignore=ignore)
     return target
 
@@ -259,9 +262,20 @@ def test_a_new_lesson_is_seen_everywhere_without_editing_anything_else(tmp_path)
     assert "ExampleViewer" in seen["widgets"]
 
     # The tests: hygiene, robustness (every widget state), browser and nbval collect it.
-    collected = _run(copy, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-                     "tests/test_notebook_hygiene.py", "tests/test_robustness.py", "tests/browser",
-                     "tests/test_throwaway.py", "notebooks/99_throwaway.ipynb")
+    collected = _run(
+        copy,
+        "-m",
+        "pytest",
+        "--collect-only",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "tests/test_notebook_hygiene.py",
+        "tests/test_robustness.py",
+        "tests/browser",
+        "tests/test_throwaway.py",
+        "notebooks/99_throwaway.ipynb",
+    )
     assert collected.returncode == 0, collected.stdout[-3000:] + collected.stderr[-3000:]
     ids = collected.stdout
     assert "test_notebook_is_clean_for_git[99_throwaway.ipynb]" in ids
@@ -273,11 +287,18 @@ def test_a_new_lesson_is_seen_everywhere_without_editing_anything_else(tmp_path)
 
     # ... and they pass for it (hygiene, its own test, every widget state, nbval).
     hygiene = "tests/test_notebook_hygiene.py::test_notebook_{}[99_throwaway.ipynb]"
-    ran = _run(copy, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-               *(hygiene.format(name) for name in ("is_clean_for_git", "has_the_lesson_structure",
-                                                     "prose_types_no_numbers")),
-               "tests/test_throwaway.py", "notebooks/99_throwaway.ipynb",
-               "tests/test_robustness.py::test_every_reachable_state_of_every_widget_shows_its_output[99-ExampleViewer]")
+    ran = _run(
+        copy,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        *(hygiene.format(name) for name in ("is_clean_for_git", "has_the_lesson_structure", "prose_types_no_numbers")),
+        "tests/test_throwaway.py",
+        "notebooks/99_throwaway.ipynb",
+        "tests/test_robustness.py::test_every_reachable_state_of_every_widget_shows_its_output[99-ExampleViewer]",
+    )
     assert ran.returncode == 0, ran.stdout[-4000:] + ran.stderr[-2000:]
     assert "passed" in ran.stdout and "skipped" not in ran.stdout
 

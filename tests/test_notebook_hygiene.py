@@ -12,9 +12,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-import nbclean  # noqa: E402
+import nbclean
 
-from osteo_teach.lessons import all_lessons  # noqa: E402
+from osteo_teach.lessons import all_lessons
 
 #: Every lesson's notebook, from the lesson registry.
 NOTEBOOKS = [lesson.notebook for lesson in all_lessons()]
@@ -97,8 +97,10 @@ def test_notebook_prose_types_no_numbers(path):
 
 
 def test_typed_number_check_catches_old_prose():
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("- Why do some bones heal in about 6 weeks and others take months?"),
-        nbformat.v4.new_markdown_cell("### Exercise 1 (5 minutes)\n\n1. See `nrs_below_4_at_14d` and NICE TA279."),
-    ])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("- Why do some bones heal in about 6 weeks and others take months?"),
+            nbformat.v4.new_markdown_cell("### Exercise 1 (5 minutes)\n\n1. See `nrs_below_4_at_14d` and NICE TA279."),
+        ]
+    )
     assert typed_numbers(nb) == ["cell 0: - Why do some bones heal in about 6 weeks and others take months?"]

@@ -131,8 +131,6 @@ def test_answer_must_be_an_option(tmp_path):
 
 
 def test_quiz_sources_must_exist(tmp_path):
-    target = _broken_quiz(
-        tmp_path, "sources: [pearson2016_smoking]", "sources: [no_such_study]"
-    )
+    target = _broken_quiz(tmp_path, "sources: [pearson2016_smoking]", "sources: [no_such_study]")
     with pytest.raises(DataError, match="unknown source key 'no_such_study'"):
         ot.load(target)

@@ -94,7 +94,7 @@ def test_notebook_text_output_repeats_exactly(offline_runs, name):
     runs, _, _ = offline_runs
     first, second = (text_outputs(run.nb) for run in runs[name])
     assert any(first), f"{name} printed no text at all"
-    for index, (one, two) in enumerate(zip(first, second)):
+    for index, (one, two) in enumerate(zip(first, second, strict=False)):
         assert one == two, f"{name}: code cell {index} printed different text on a second clean run"
 
 
@@ -103,7 +103,8 @@ def test_running_the_notebooks_writes_nothing_into_data_or_notebooks(offline_run
     changes = snapshot_diff(before, after)
     assert not changes, "\n".join(changes)
     leftovers = [
-        p for p in [*DATA_DIR.rglob("*"), *NOTEBOOKS_DIR.rglob("*")]
+        p
+        for p in [*DATA_DIR.rglob("*"), *NOTEBOOKS_DIR.rglob("*")]
         if p.name in {"__pycache__", ".ipynb_checkpoints"} or p.suffix == ".pyc"
     ]
     assert leftovers == []
@@ -203,9 +204,7 @@ def _notebook_for(index: int) -> Path:
     [(case, _notebook_for(i)) for i, case in enumerate(BROKEN)] if NOTEBOOKS else [],
     ids=[f"{case}-{_notebook_for(i).stem[:2]}" for i, case in enumerate(BROKEN)] if NOTEBOOKS else [],
 )
-def test_broken_data_stops_the_notebook_at_its_first_cell_with_the_loaders_message(
-    case, notebook, tmp_path
-):
+def test_broken_data_stops_the_notebook_at_its_first_cell_with_the_loaders_message(case, notebook, tmp_path):
     directory = broken_data_dir(case, tmp_path).resolve()
     env = dict(os.environ, OSTEO_TEACH_DATA=str(directory))
     run = run_notebook(notebook, env=env)
@@ -232,7 +231,7 @@ def test_every_lesson_with_controls_declares_its_widgets():
     assert {"TimelineExplorer", "Quiz"} <= names, names
 
 
-@pytest.mark.parametrize("lesson, spec", SPECS, ids=[f"{l.id[:2]}-{s.name}" for l, s in SPECS])
+@pytest.mark.parametrize("lesson, spec", SPECS, ids=[f"{lesson.id[:2]}-{spec.name}" for lesson, spec in SPECS])
 def test_every_reachable_state_of_every_widget_shows_its_output(lesson: Lesson, spec: WidgetSpec):
     """Every state a student can reach shows output and no error; a pure twin draws the same.
 
@@ -288,7 +287,7 @@ def _listening(pid: int) -> list[tuple[str, int]]:
             if width == 8:
                 address = socket.inet_ntop(socket.AF_INET, raw[::-1])
             else:
-                words = b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4))
+                words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
                 address = socket.inet_ntop(socket.AF_INET6, words)
             found.append((address, int(hex_port, 16)))
     return found

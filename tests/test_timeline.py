@@ -175,8 +175,7 @@ def test_healing_time_after_another_kind_of_treatment_carries_a_caution():
     for pathway in PATHWAYS:
         site = DATA.record(FractureSite, pathway.site)
         drawn = timeline.resolve_timeline(site.id, pathway.id, DATA).healing
-        mismatch = pathway.healing is None and site.measured_after == (
-            "no surgery" if pathway.operative else "surgery")
+        mismatch = pathway.healing is None and site.measured_after == ("no surgery" if pathway.operative else "surgery")
         assert (drawn.caution is not None) == mismatch, pathway.id
         summary = timeline.draw_timeline(new_figure(), site.id, pathway.id, DATA)
         assert ("Caution:" in summary) == mismatch

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from osteo_teach.compare import ALL_ASPECTS, NOT_COVERED, comparison_text
+from osteo_teach.compare import ALL_ASPECTS, NOT_COVERED, ComparisonExplorer, comparison_text
 from osteo_teach.data import load
 from osteo_teach.plots import is_blank_png, new_figure, render_png
 from osteo_teach.style import use_style
@@ -16,7 +16,6 @@ from osteo_teach.vertebra import (
     steps_of,
     steps_text,
 )
-from osteo_teach.compare import ComparisonExplorer
 
 
 def test_steps_load_for_both_procedures_in_order_with_sources():

@@ -51,6 +51,7 @@ COMPARISON_NOTEBOOKS = _notebooks_with("ComparisonExplorer")
 TIMELINE_NOTEBOOKS = _notebooks_with("TimelineExplorer")
 STEPPER_NOTEBOOKS = _notebooks_with("ProcedureStepper")
 
+
 def builds_widgets(name: str) -> bool:
     """Whether the lesson declares widgets in the registry (so its page must show widget views)."""
     return any(f"{lesson.id}.ipynb" == name for lesson, _ in widget_specs())
@@ -62,9 +63,11 @@ def builds_widgets(name: str) -> bool:
 @pytest.mark.parametrize("ran_notebook", NOTEBOOKS, indirect=True)
 def test_notebook_runs_in_lab_with_no_error_and_every_widget_rendered(ran_notebook: RanNotebook) -> None:
     report = ran_notebook.report
-    print(f"\n{ran_notebook.name}: run all -> idle with widgets rendered in {ran_notebook.seconds:.2f} s; "
-          f"{report.rendered_widget_views} widget views; screenshot {ran_notebook.screenshot}; "
-          f"browser console errors: {ran_notebook.guarded.console_errors}")
+    print(
+        f"\n{ran_notebook.name}: run all -> idle with widgets rendered in {ran_notebook.seconds:.2f} s; "
+        f"{report.rendered_widget_views} widget views; screenshot {ran_notebook.screenshot}; "
+        f"browser console errors: {ran_notebook.guarded.console_errors}"
+    )
     assert report.errors == [], "cells show errors:\n" + "\n---\n".join(report.errors)
     assert report.unrendered == [], f"widgets did not render: {report.unrendered}"
     assert report.widget_messages == [], f"widgets show an error message: {report.widget_messages}"
@@ -104,7 +107,9 @@ def test_comparison_widget_shows_the_chosen_pair_and_aspect(ran_notebook: RanNot
             labels = [aspects[aid].label for aid in comparison.aspects]
             started = time.perf_counter()
             pair.select_option(label=comparison.title)
-            wait_for_texts(view, "table.ot-comparison thead th, table.ot-comparison tbody th", ["Aspect", *names, *labels])
+            wait_for_texts(
+                view, "table.ot-comparison thead th, table.ot-comparison tbody th", ["Aspect", *names, *labels]
+            )
             ran_notebook.change_times.append(time.perf_counter() - started)
             expect(aspect.locator("option")).to_have_text(["All aspects", *labels])
             for aspect_id in [*comparison.aspects, ALL_ASPECTS]:
@@ -192,7 +197,7 @@ def test_procedure_stepper_redraws_for_each_procedure_and_step(ran_notebook: Ran
     procedure_ids = procedures_with_steps(data)
     names = [data.get("procedures", p).name for p in procedure_ids]
     # Walk the steps of every procedure: choose the procedure, then each of its steps.
-    for procedure_id, name in zip([*procedure_ids[1:], procedure_ids[0]], [*names[1:], names[0]]):
+    for procedure_id, name in zip([*procedure_ids[1:], procedure_ids[0]], [*names[1:], names[0]], strict=False):
         steps = [f"{s.order}. {s.title}" for s in steps_of(procedure_id, data)]
         view = widget_outputs(ran_notebook.page, has_label="Procedure:").first
         procedure = dropdown_select(view, "Procedure:")
