@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test setup slides bench clean
+.PHONY: lab test lint setup slides bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "osteo-teach needs Python 3.10 or newer; found " + sys.version.split()[0])'
@@ -22,7 +22,13 @@ setup: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/python -m osteo_teach.lab
 
-test: $(STAMP)
+# Lint, format and type checks: make test runs them first and stops on any finding.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest
 
 # Benchmark P1-P5 (a few minutes; options: .venv/bin/python benchmarks/run.py --help).

@@ -16,31 +16,26 @@ P1  ``pytest --nbval-lax`` over every notebook in ``notebooks/`` vs the same
     (not a target) compares with notebooks whose one cell imports
     ``matplotlib.pyplot`` and ``ipywidgets``: the libraries every lesson needs.
 
-P2  For every widget (found generically, see ``tests/widget_discovery.py``):
+P2  For every widget declared in the lesson registry (``osteo_teach.lessons``):
     setting a dropdown value until the redrawn output is shown, vs producing
     the same output once, directly. Changes cycle through every option of
     every dropdown (>= 20 changes, median). Target <= 1.3 per widget.
 
-    *What "the same figure drawn once with bare matplotlib" means here*: the
-    widget's own draw function (``FigurePanel.last_draw``, a pure function of the
-    figure it is given) replayed on a brand-new ``Figure`` of the same size with
-    an Agg canvas (``plots.new_figure``), rasterised to PNG with the same
-    settings (``plots.render_png``). That is the least any notebook must do to
-    show exactly those pixels: build the artists and rasterise them. Everything
-    else the widget does is the overhead measured: the observer call, clearing
-    and reusing its figure, pushing the PNG into the Output widget, the caption.
-    The baseline uses a fresh figure each time ("drawn once"); it does not use
-    pyplot, whose figure manager would only make the baseline slower and the
-    ratio look better. The script checks that both give identical PNG bytes.
-    For the comparison widget, whose output is HTML, the baseline is
-    ``compare.comparison_html`` called directly for the same pair and aspect;
-    for the guideline widget, ``evidence._results_html(evidence.assess_case(...))``
-    for the same case, shown the way bare ipywidgets would show it: a bare
-    Dropdown change and an HTML widget update (the HTML counterpart of "bare
-    matplotlib"; this is the target line). An extra line (not a target) compares
-    with the HTML function alone, a sub-millisecond floor that cannot absorb
-    ipywidgets' own cost of a Dropdown change. Widgets with neither a FigurePanel
-    nor a known direct baseline (the quiz) are listed as not measured.
+    *What "the same figure drawn once with bare matplotlib" means here*: each
+    widget's declared ``direct`` twin (``WidgetSpec.direct`` in the lesson
+    registry): for a figure, the widget's own pure draw function replayed on a
+    brand-new ``Figure`` of the same size with an Agg canvas
+    (``plots.new_figure``), rasterised to PNG with the same settings
+    (``plots.render_png``): the least any notebook must do to show exactly
+    those pixels. Everything else the widget does is the overhead measured: the
+    observer call, clearing and reusing its figure, pushing the PNG into the
+    Output widget, the caption. The script checks that both give identical
+    output. For HTML widgets (comparison, guidelines) the twin is the pure
+    function producing the same HTML, shown the way bare ipywidgets would show
+    it: a bare Dropdown change and an HTML widget update (the HTML counterpart
+    of "bare matplotlib"; the target line). An extra line (not a target)
+    compares with the HTML function alone. Widgets that declare no twin (the
+    quiz) are listed as not measured.
 
 P3  In a fresh interpreter each time: ``import osteo_teach`` plus the first
     ``osteo_teach.load()`` vs ``import matplotlib.pyplot`` plus
@@ -91,7 +86,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.notebook_runner import notebooks, run_notebook  # noqa: E402
+from tests.notebook_runner import notebooks, run_notebook
 
 TARGETS = {"P1": 1.5, "P2": 1.3, "P3": 1.1, "P4": 1.5, "P5": 2.0}
 
@@ -167,8 +162,21 @@ def bench_p1(repeat: int, work: Path) -> list[Line]:
     ini.write_text("[pytest]\n", encoding="utf-8")
 
     def nbval(paths: list[Path]) -> float:
-        argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", str(ini),
-                "--rootdir", str(work), "--nbval-lax", "--nbval-current-env", *map(str, paths)]
+        argv = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-c",
+            str(ini),
+            "--rootdir",
+            str(work),
+            "--nbval-lax",
+            "--nbval-current-env",
+            *map(str, paths),
+        ]
         started = time.perf_counter()
         done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
         elapsed = time.perf_counter() - started
@@ -185,57 +193,43 @@ def bench_p1(repeat: int, work: Path) -> list[Line]:
         real.append(nbval(lessons))
         empty.append(nbval(empties))
         floor.append(nbval(libraries))
-        log(f"P1 run {i + 1}/{repeat}: notebooks {real[-1]:.1f} s, empty {empty[-1]:.1f} s, "
-            f"importing matplotlib.pyplot + ipywidgets only {floor[-1]:.1f} s")
+        log(
+            f"P1 run {i + 1}/{repeat}: notebooks {real[-1]:.1f} s, empty {empty[-1]:.1f} s, "
+            f"importing matplotlib.pyplot + ipywidgets only {floor[-1]:.1f} s"
+        )
     label = f"nbval, {len(lessons)} notebooks vs {len(lessons)} empty"
     if failures:
         label += " (NBVAL FAILED)"
     return [
         Line("P1", label, statistics.median(real), statistics.median(empty), "s"),
-        Line("P1", "(info) vs as many that import mpl.pyplot+ipywidgets", statistics.median(real),
-             statistics.median(floor), "s"),
+        Line(
+            "P1",
+            "(info) vs as many that import mpl.pyplot+ipywidgets",
+            statistics.median(real),
+            statistics.median(floor),
+            "s",
+        ),
     ]
 
 
 # --- P2 -------------------------------------------------------------------------------
 
 
-def _changes(widget, count: int) -> Iterator[tuple[object, object]]:
+def _changes(spec, widget, count: int) -> Iterator[tuple[object, object]]:
     """``count`` (control, value) pairs cycling through every value of every control.
 
     Values are read when a control's turn comes, since one control may change
     another's options (the comparison's aspects depend on the pair).
     """
-    from tests.widget_discovery import _values
+    from osteo_teach.lessons import control_values
 
     def forever() -> Iterator[tuple[object, object]]:
         while True:
-            for control in widget.controls:
-                for value in _values(control):
+            for control in spec.controls(widget):
+                for value in control_values(control):
                     yield control, value
 
     return itertools.islice(forever(), count)
-
-
-def _html_baseline(instance) -> tuple[Callable[[], str], Callable[[], str]] | None:
-    """For widgets whose output is HTML: (direct producer of the same HTML, what is shown)."""
-    from osteo_teach.compare import comparison_html
-    from osteo_teach.widgets import ComparisonExplorer
-
-    if isinstance(instance, ComparisonExplorer):
-        pair, aspect = instance.pair_dropdown.value, instance.aspect_dropdown.value
-        return (lambda: comparison_html(pair, aspect, instance._data)), (lambda: instance.table.value)
-    try:  # the guideline widget (issue 4): its own pure functions, if they are still there
-        from osteo_teach import evidence
-    except ImportError:
-        return None
-    if isinstance(instance, getattr(evidence, "GuidelineExplorer", ())) and hasattr(evidence, "_results_html"):
-        case = instance.case()
-        return (
-            (lambda: evidence._results_html(evidence.assess_case(case, instance._data))),
-            (lambda: instance.checklist.value),
-        )
-    return None
 
 
 @dataclass
@@ -246,8 +240,8 @@ class WidgetTiming:
     note: str
 
 
-def _time_widget(widget, changes: int, profile: bool) -> WidgetTiming | None:
-    """Median seconds per change (widget) and per direct draw (baseline).
+def _time_widget(spec, widget, changes: int, profile: bool) -> WidgetTiming | None:
+    """Median seconds per change (widget) and per direct draw (baseline: ``spec.direct``).
 
     For HTML widgets also a floor: the direct HTML plus what any ipywidgets
     dropdown-driven view must pay (a bare Dropdown change with no observer and
@@ -255,38 +249,21 @@ def _time_widget(widget, changes: int, profile: bool) -> WidgetTiming | None:
     """
     import ipywidgets
 
-    from osteo_teach.plots import new_figure, render_png
-    from tests.widget_discovery import _values
+    from osteo_teach.lessons import control_values
 
-    panel = widget.figure_panel()
-    instance = widget.instance
-    if panel is None and _html_baseline(instance) is None:
+    if spec.direct is None:
         return None
-
-    def baseline() -> tuple[Callable[[], object], Callable[[], object]]:
-        if panel is not None:
-            draw = panel.last_draw
-            size = tuple(panel.figure.get_size_inches())
-
-            def direct() -> bytes:
-                figure = new_figure(*size)
-                draw(figure)
-                return render_png(figure)
-            return direct, (lambda: panel.png)
-        return _html_baseline(instance)  # type: ignore[return-value]
-
     bare_dropdown = ipywidgets.Dropdown(options=["a", "b"], value="a")
     bare_html = ipywidgets.HTML()
-    # Warm up both paths (first draws load fonts and caches).
-    for control, value in _changes(widget, 4):
+    for control, value in _changes(spec, widget, 4):  # warm up both paths (fonts, caches)
         control.value = value
-        baseline()[0]()
+        spec.direct(widget)
     widget_times, base_times, floor_times, same = [], [], [], 0
     profiler = cProfile.Profile() if profile else None
-    for control, value in _changes(widget, changes):
+    for control, value in _changes(spec, widget, changes):
         if control.value == value:
             # Setting the same value fires nothing: step away first (untimed).
-            others = [v for v in _values(control) if v != value]
+            others = [v for v in control_values(control) if v != value]
             if not others:
                 continue
             control.value = others[0]
@@ -297,12 +274,11 @@ def _time_widget(widget, changes: int, profile: bool) -> WidgetTiming | None:
         widget_times.append(time.perf_counter() - started)
         if profiler:
             profiler.disable()
-        direct, shown = baseline()
         started = time.perf_counter()
-        result = direct()
+        result = spec.direct(widget)
         base_times.append(time.perf_counter() - started)
-        same += result == shown()
-        if panel is None:
+        same += result == spec.shows(widget)
+        if not spec.draws_figure:
             started = time.perf_counter()
             bare_dropdown.value = "b" if bare_dropdown.value == "a" else "a"
             bare_html.value = result
@@ -311,22 +287,24 @@ def _time_widget(widget, changes: int, profile: bool) -> WidgetTiming | None:
     if profiler:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(18)
-        print(f"\n--- cProfile of {widget.name} changes ---\n{out.getvalue()}", file=sys.stderr)
+        print(f"\n--- cProfile of {spec.name} changes ---\n{out.getvalue()}", file=sys.stderr)
     floor = statistics.median(floor_times) if floor_times else None
     return WidgetTiming(statistics.median(widget_times), statistics.median(base_times), floor, note)
 
 
 def bench_p2(changes: int, profile: bool) -> list[Line | Note]:
+    import osteo_teach
+    from osteo_teach.lessons import widget_specs
     from osteo_teach.style import use_style
-    from tests.widget_discovery import discover_widgets
 
     use_style("classroom")  # what ot.start() applies in every notebook
+    course = osteo_teach.load()
     lines: list[Line | Note] = []
-    for widget in discover_widgets():
-        short = widget.name.replace("osteo_teach.", "")
-        timing = _time_widget(widget, changes, profile)
+    for lesson, spec in widget_specs():
+        short = f"{lesson.number} {spec.name}"
+        timing = _time_widget(spec, spec.build(course), changes, profile)
         if timing is None:
-            lines.append(Note("P2", f"{short}: not measured (no figure panel and no direct HTML baseline)"))
+            lines.append(Note("P2", f"{short}: not measured (the widget declares no direct twin)"))
             continue
         log(f"P2 {short}: {timing.note}")
         if timing.floor is None:
@@ -335,10 +313,12 @@ def bench_p2(changes: int, profile: bool) -> list[Line | Note]:
             # HTML output: the bare-library equivalent of "the same figure drawn once
             # with bare matplotlib" is the same HTML produced directly and shown
             # through a bare ipywidgets Dropdown change and HTML update.
-            lines.append(Line("P2", f"change -> redraw, {short} (vs bare ipywidgets)", timing.widget,
-                              timing.floor, "ms"))
-            lines.append(Line("P2", f"(info) {short.split('.')[-1]} vs the HTML function alone",
-                              timing.widget, timing.baseline, "ms"))
+            lines.append(
+                Line("P2", f"change -> redraw, {short} (vs bare ipywidgets)", timing.widget, timing.floor, "ms")
+            )
+            lines.append(
+                Line("P2", f"(info) {spec.name} vs the HTML function alone", timing.widget, timing.baseline, "ms")
+            )
     return lines
 
 
@@ -347,12 +327,15 @@ def bench_p2(changes: int, profile: bool) -> list[Line | Note]:
 _TIMED = "import time\nstarted = time.perf_counter()\n{body}\nprint(repr(time.perf_counter() - started))\n"
 P3_PACKAGE = "import osteo_teach\nosteo_teach.load()"
 P3_BASELINE = "import matplotlib.pyplot\nimport ipywidgets"
-P3_FIRST_CELL = "import contextlib, io\nimport osteo_teach as ot\nwith contextlib.redirect_stdout(io.StringIO()):\n    ot.start()"
+P3_FIRST_CELL = (
+    "import contextlib, io\nimport osteo_teach as ot\nwith contextlib.redirect_stdout(io.StringIO()):\n    ot.start()"
+)
 
 
 def _timed_subprocess(body: str) -> float:
-    done = subprocess.run([sys.executable, "-c", _TIMED.format(body=body)], cwd=ROOT,
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _TIMED.format(body=body)], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     return float(done.stdout.strip().splitlines()[-1])
 
 
@@ -406,8 +389,9 @@ def bench_p4(repeat: int, work: Path) -> list[Line]:
             peaks[path.name].append(_peak_kib(run_notebook(path, extra_cells=[_RUSAGE])))
         log(f"P4 run {i + 1}/{repeat}: bare kernel {baseline[-1] / 1024:.0f} MiB")
     base = statistics.median(baseline) / 1024
-    return [Line("P4", f"kernel peak memory, {name}", statistics.median(v) / 1024, base, "MiB")
-            for name, v in peaks.items()]
+    return [
+        Line("P4", f"kernel peak memory, {name}", statistics.median(v) / 1024, base, "MiB") for name, v in peaks.items()
+    ]
 
 
 # --- P5 -------------------------------------------------------------------------------
@@ -432,6 +416,7 @@ def bench_p5(repeat: int, work: Path) -> list[Line | Note]:
         server = lab.start_lab(root, work / "lab")
         browser = lab.launch_browser(pw, home=work / "chromium")
         try:
+
             def measure(name: str) -> None:
                 guarded = lab.new_guarded_page(browser)
                 try:
@@ -458,8 +443,9 @@ def bench_p5(repeat: int, work: Path) -> list[Line | Note]:
             if leftovers:
                 print(f"P5  warning: processes left by the lab server: {leftovers}", file=sys.stderr)
     base = statistics.median(times[blank])
-    lines = [Line("P5", f"run all -> widgets rendered, {name}", statistics.median(times[name]), base, "s")
-             for name in names]
+    lines = [
+        Line("P5", f"run all -> widgets rendered, {name}", statistics.median(times[name]), base, "s") for name in names
+    ]
     floor = statistics.median(times[libraries])
     lines.append(Line("P5", "(info) blank that imports mpl.pyplot+ipywidgets", floor, base, "s"))
     return lines
@@ -479,15 +465,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default="", help="comma-separated parts to profile (P2)")
     parser.add_argument("--strict", action="store_true", help="exit 1 if any figure misses its target")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument("--list", action="store_true", help="list the lessons and widgets measured, then stop")
     args = parser.parse_args(argv)
+    if args.list:
+        from osteo_teach.lessons import all_lessons
+
+        for lesson in all_lessons():
+            widgets = ", ".join(spec.name for spec in lesson.widgets) or "no widgets"
+            print(f"{lesson.id}: {widgets}")
+        return 0
     wanted = {part.strip().upper() for part in args.only.split(",") if part.strip()}
     profile = {part.strip().upper() for part in args.profile.split(",") if part.strip()}
     if args.changes_p2 < 20:
         parser.error("--changes-p2 must be at least 20")
 
     started = time.perf_counter()
-    print(f"osteo-teach benchmark: {len(notebooks())} notebooks, Python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} cores; ratio = measured / baseline, medians")
+    print(
+        f"osteo-teach benchmark: {len(notebooks())} notebooks, Python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} cores; ratio = measured / baseline, medians"
+    )
     lines: list[Line | Note] = []
     failed = False
     with tempfile.TemporaryDirectory(prefix="osteo-bench-") as tmp:
@@ -505,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
             (work / key.lower()).mkdir(exist_ok=True)
             try:
                 new = step()
-            except Exception as exc:  # noqa: BLE001 - report and go on with the others
+            except Exception as exc:
                 failed = True
                 print(f"{key:<3} FAILED: {type(exc).__name__}: {exc}")
                 continue
@@ -516,10 +512,25 @@ def main(argv: list[str] | None = None) -> int:
     misses = [line for line in figures if line.verdict == "MISS"]
     print(f"{len(figures)} figures, {len(misses)} missed their target; took {time.perf_counter() - started:.0f} s")
     if args.json:
-        args.json.write_text(json.dumps([
-            {"key": l.key, "label": l.label, "value": l.value, "baseline": l.baseline, "unit": l.unit,
-             "ratio": l.ratio, "target": l.target, "verdict": l.verdict}
-            for l in lines if isinstance(l, Line)], indent=2))
+        args.json.write_text(
+            json.dumps(
+                [
+                    {
+                        "key": line.key,
+                        "label": line.label,
+                        "value": line.value,
+                        "baseline": line.baseline,
+                        "unit": line.unit,
+                        "ratio": line.ratio,
+                        "target": line.target,
+                        "verdict": line.verdict,
+                    }
+                    for line in lines
+                    if isinstance(line, Line)
+                ],
+                indent=2,
+            )
+        )
     return 1 if failed or (args.strict and misses) else 0
 
 

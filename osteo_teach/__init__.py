@@ -16,15 +16,25 @@ For education only; not medical advice.
 from __future__ import annotations
 
 from .data import CourseData, DataError, count_cited, load
+from .lessons import all_lessons, lesson
 
-__all__ = ["CourseData", "DataError", "count_cited", "load", "start", "DISCLAIMER", "__version__"]
+__all__ = [
+    "CourseData",
+    "DataError",
+    "count_cited",
+    "load",
+    "start",
+    "lesson",
+    "all_lessons",
+    "DISCLAIMER",
+    "__version__",
+]
 
 __version__ = "0.1.0"
 
 #: The note every notebook carries.
 DISCLAIMER = (
-    "For education only, not medical advice. Decisions about treatment belong to "
-    "patients and their clinicians."
+    "For education only, not medical advice. Decisions about treatment belong to patients and their clinicians."
 )
 
 
@@ -40,7 +50,7 @@ def start(style: str = "classroom", data_dir: str | None = None) -> CourseData:
     except DataError as exc:
         # Stop here, with the loader's message, rather than deep inside the package.
         raise exc.with_traceback(None) from None
-    request_style(style)  # type: ignore[arg-type]  # applied when the first figure is made
+    request_style(style)  # applied when the first figure is made
     # Deliberately free of counts: adding a record to data/ must not change
     # every notebook's checked output. `python -m osteo_teach` lists the counts.
     print(f"osteo-teach {__version__}: every data file checked, every source key resolved.")

@@ -1,14 +1,35 @@
-"""``python -m osteo_teach``: check every data file and list its cited values."""
+"""``python -m osteo_teach``: check every data file and list its cited values.
 
-from .data import count_cited, load
+``python -m osteo_teach check`` lists every problem in every file (not only the first).
+"""
+
+import sys
+
+from .data import TIER_NAMES, DataError, check, citations_by_tier, count_cited, load
 
 
-def main() -> None:
-    data = load()
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["check"]:
+        problems = check()
+        for problem in problems:
+            print(problem)
+        print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found.")
+        return 1 if problems else 0
+    try:
+        data = load()
+    except DataError as exc:
+        print(exc, file=sys.stderr)
+        print("(python -m osteo_teach check lists every problem)", file=sys.stderr)
+        return 1
     for filename, count in count_cited(data).items():
         unit = "references" if filename == "sources.yaml" else "cited statements"
         print(f"data/{filename}: {len(data.table(filename[:-5]))} records, {count} {unit}")
+    print("Citations by source tier:")
+    for tier, count in citations_by_tier(data).items():
+        print(f"  {tier} ({TIER_NAMES[tier]}): {count}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

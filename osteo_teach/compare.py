@@ -1,7 +1,7 @@
 """Side-by-side comparisons of two procedures, aspect by aspect, with sources.
 
-Plain functions from data to text/HTML; the comparison widget in
-:mod:`osteo_teach.widgets` only chooses what to pass in.
+Plain functions from data to text/HTML, and :class:`ComparisonExplorer`, the
+widget that only chooses what to pass in (which pair, which aspect).
 
 Taught in: ``02_fracture_reduction.ipynb`` (open vs closed reduction) and
 ``04_vertebral_augmentation.ipynb`` (vertebroplasty vs balloon kyphoplasty).
@@ -10,12 +10,15 @@ Taught in: ``02_fracture_reduction.ipynb`` (open vs closed reduction) and
 from __future__ import annotations
 
 import html
-import re
-import textwrap
 from dataclasses import dataclass
 
+import ipywidgets as widgets
+
+from .cite import cell_html, cited_text, styled_table, wrapped
 from .data import CourseData, load
+from .lessons import WidgetSpec
 from .records import Aspect, Comparison, Procedure, SourcedText
+from .widgets import controls_row, dropdown, error_html
 
 __all__ = [
     "ALL_ASPECTS",
@@ -24,7 +27,8 @@ __all__ = [
     "comparison_rows",
     "comparison_text",
     "comparison_html",
-    "styled_table",
+    "ComparisonExplorer",
+    "comparison_widget",
 ]
 
 #: The aspect choice that shows every aspect of a comparison.
@@ -32,24 +36,6 @@ ALL_ASPECTS = "all"
 
 #: What a cell says when no verified source covers that aspect.
 NOT_COVERED = "Not covered by a verified source in data/ (left out on purpose)."
-
-
-#: Table cell style, written on each cell: JupyterLab drops ``<style>`` blocks from
-#: untrusted outputs and right-aligns table cells, which makes prose hard to read.
-CELL_STYLE = "border:1px solid #999;padding:6px;vertical-align:top;text-align:left"
-#: Style of the "Sources: ..." line under a statement.
-SOURCES_STYLE = "color:#444;font-size:0.85em"
-
-
-def styled_table(table_html: str) -> str:
-    """Write the course's cell style onto every ``<td>``/``<th>`` and sources line.
-
-    Inline styles survive JupyterLab's sanitiser, nbconvert handouts and Voila alike.
-    """
-    table_html = re.sub(r"<(td|th)\b([^>]*?)style=(['\"])", rf"<\1\2style=\3{CELL_STYLE};", table_html)
-    table_html = re.sub(r"<(td|th)\b(?![^>]*style=)", rf'<\1 style="{CELL_STYLE}"', table_html)
-    return re.sub(r"class=(['\"])ot-sources\1(?![^>]*style=)", rf'class=\1ot-sources\1 style="{SOURCES_STYLE}"',
-                  table_html)
 
 
 @dataclass(frozen=True)
@@ -69,7 +55,7 @@ def comparison_rows(
     Unknown ids raise a KeyError whose message lists the valid ones.
     """
     data = data or load()
-    comparison: Comparison = data.get("comparisons", comparison_id)  # type: ignore[assignment]
+    comparison = data.record(Comparison, comparison_id)
     if aspect_id == ALL_ASPECTS:
         aspect_ids = list(comparison.aspects)
     elif aspect_id in comparison.aspects:
@@ -79,23 +65,15 @@ def comparison_rows(
             f"unknown aspect id '{aspect_id}' for comparison '{comparison_id}': "
             f"expected '{ALL_ASPECTS}' or one of {', '.join(comparison.aspects)}"
         )
-    first, second = (data.get("procedures", pid) for pid in comparison.procedures)
-    pair: tuple[Procedure, Procedure] = (first, second)  # type: ignore[assignment]
+    first, second = (data.record(Procedure, pid) for pid in comparison.procedures)
     return [
         ComparisonRow(
-            aspect=data.get("aspects", aid),  # type: ignore[arg-type]
-            procedures=pair,
-            statements=(first.aspects.get(aid), second.aspects.get(aid)),  # type: ignore[union-attr]
+            aspect=data.record(Aspect, aid),
+            procedures=(first, second),
+            statements=(first.aspects.get(aid), second.aspects.get(aid)),
         )
         for aid in aspect_ids
     ]
-
-
-def _cell_text(statement: SourcedText | None) -> str:
-    if statement is None:
-        return NOT_COVERED
-    keys = ", ".join(statement.sources)
-    return f"{statement.text} [{keys}]"
 
 
 def comparison_text(
@@ -109,29 +87,15 @@ def comparison_text(
     lines: list[str] = []
     for row in rows:
         lines.append(row.aspect.label.upper())
-        for procedure, statement in zip(row.procedures, row.statements):
-            body = textwrap.fill(
-                _cell_text(statement), width=width, initial_indent="  ", subsequent_indent="  "
-            )
+        for procedure, statement in zip(row.procedures, row.statements, strict=False):
+            body = wrapped(cited_text(statement, NOT_COVERED), width)
             lines.append(f"- {procedure.name}:")
             lines.append(body)
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _cell_html(statement: SourcedText | None) -> str:
-    if statement is None:
-        return f'<td class="ot-missing"><em>{html.escape(NOT_COVERED)}</em></td>'
-    keys = ", ".join(html.escape(key) for key in statement.sources)
-    return (
-        f"<td>{html.escape(statement.text)}"
-        f'<br><span class="ot-sources">Sources: {keys}</span></td>'
-    )
-
-
-def comparison_html(
-    comparison_id: str, aspect_id: str = ALL_ASPECTS, data: CourseData | None = None
-) -> str:
+def comparison_html(comparison_id: str, aspect_id: str = ALL_ASPECTS, data: CourseData | None = None) -> str:
     """The comparison as an HTML table, both procedures side by side."""
     rows = comparison_rows(comparison_id, aspect_id, data)
     first, second = rows[0].procedures
@@ -144,8 +108,89 @@ def comparison_html(
     body = "".join(
         f"<tr><th scope='row' title='{html.escape(row.aspect.question)}'>"
         f"{html.escape(row.aspect.label)}</th>"
-        + "".join(_cell_html(statement) for statement in row.statements)
+        + "".join(cell_html(statement, NOT_COVERED) for statement in row.statements)
         + "</tr>"
         for row in rows
     )
     return styled_table(head + body + "</tbody></table>")
+
+
+class ComparisonExplorer(widgets.VBox):
+    """Choose a pair of procedures and an aspect; see both side by side, with sources."""
+
+    def __init__(
+        self,
+        comparison_id: str = "fracture_reduction",
+        aspect_id: str = ALL_ASPECTS,
+        data: CourseData | None = None,
+    ) -> None:
+        self.data = data or load()
+        comparisons = self.data.records(Comparison)
+        if comparison_id not in {c.id for c in comparisons}:
+            comparison_id = comparisons[0].id
+        self.pair_dropdown = dropdown("Compare:", [(c.title, c.id) for c in comparisons], comparison_id)
+        self.aspect_dropdown = dropdown("Aspect:", self._aspect_options(comparison_id), ALL_ASPECTS)
+        self.table = widgets.HTML()
+        self._shown: tuple[str, str] | None = None
+        self._text: str | None = ""
+        self.error: str | None = None
+        self._updating = False
+        self.pair_dropdown.observe(self._on_pair, names="value")
+        self.aspect_dropdown.observe(self._on_aspect, names="value")
+        super().__init__(
+            [controls_row(self.pair_dropdown, self.aspect_dropdown), self.table],
+            layout=widgets.Layout(width="100%"),
+        )
+        self.show(comparison_id, aspect_id)
+
+    def _aspect_options(self, comparison_id: str) -> list[tuple[str, str]]:
+        comparison = self.data.record(Comparison, comparison_id)
+        return [("All aspects", ALL_ASPECTS)] + [
+            (self.data.record(Aspect, aid).label, aid) for aid in comparison.aspects
+        ]
+
+    def _on_pair(self, change: dict) -> None:
+        self._updating = True
+        try:
+            self.aspect_dropdown.options = self._aspect_options(change["new"])
+            self.aspect_dropdown.value = ALL_ASPECTS
+        finally:
+            self._updating = False
+        self.show(change["new"], ALL_ASPECTS)
+
+    def _on_aspect(self, change: dict) -> None:
+        if not self._updating:
+            self.show(self.pair_dropdown.value, change["new"])
+
+    @property
+    def text(self) -> str:
+        """What the table shows, as plain text (built when first asked for, not on
+        every change: a student sees only the HTML table)."""
+        if self._text is None:
+            self._text = comparison_text(*self._shown, self.data) if self._shown else ""
+        return self._text
+
+    def show(self, comparison_id: str, aspect_id: str = ALL_ASPECTS) -> None:
+        """Show one comparison and aspect; an unknown id shows a message, not a traceback."""
+        try:
+            self.table.value = comparison_html(comparison_id, aspect_id, self.data)
+            self._shown, self._text = (comparison_id, aspect_id), None
+            self.error = None
+        except KeyError as exc:
+            self.error = str(exc.args[0])
+            self._shown, self._text = None, ""
+            self.table.value = error_html(self.error)
+
+
+def comparison_widget(comparison_id: str) -> WidgetSpec:
+    """The registry's declaration of a comparison explorer opened on ``comparison_id``."""
+    return WidgetSpec(
+        "ComparisonExplorer",
+        build=lambda course: ComparisonExplorer(comparison_id, data=course),
+        controls=lambda explorer: [explorer.pair_dropdown, explorer.aspect_dropdown],
+        shows=lambda explorer: explorer.table.value,
+        label="Compare:",
+        direct=lambda explorer: comparison_html(
+            explorer.pair_dropdown.value, explorer.aspect_dropdown.value, explorer.data
+        ),
+    )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import ValidationError
 
-from .records import SCHEMAS, TABLE_NOUNS, Record, Source
+from .records import SCHEMAS, TABLE_NOUNS, KeyFact, Record, Source
 
 __all__ = [
     "DATA_ENV_VAR",
@@ -35,6 +35,10 @@ __all__ = [
     "load",
     "format_reference",
     "format_reported",
+    "iter_cited",
+    "check",
+    "schemas",
+    "citations_by_tier",
 ]
 
 #: Environment variable that points the package at another data folder
@@ -42,11 +46,11 @@ __all__ = [
 DATA_ENV_VAR = "OSTEO_TEACH_DATA"
 
 TIER_NAMES = {
-    "P": "primary study or official guideline",
-    "G": "guideline summary or HTA",
-    "R": "peer-reviewed review or textbook",
-    "C": "consumer, clinic or news page",
-    "L": "low-authority page",
+    "P": "primary study",
+    "G": "guideline, HTA or official body",
+    "R": "peer-reviewed review or reference work",
+    "C": "patient information from a reputable publisher",
+    "L": "low-authority page, never cited",
 }
 
 R = TypeVar("R", bound=Record)
@@ -79,7 +83,7 @@ class DataError(ValueError):
             where.append(f"field '{field}'")
         message = f"{', '.join(where)}: {problem}"
         if more:
-            message += f" (and {more} more problem{'s' if more > 1 else ''} in this file)"
+            message += f" (and {more} more problem{'s' if more > 1 else ''} in this record)"
         super().__init__(message)
 
 
@@ -100,7 +104,7 @@ class _StrictLoader(yaml.SafeLoader):
     """A safe YAML loader that refuses duplicate keys instead of dropping one."""
 
 
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False):
+def _construct_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=True)
@@ -108,26 +112,27 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
             raise yaml.constructor.ConstructorError(
                 None,
                 None,
-                f"duplicate key '{key}' (first given on line {seen[key]}); "
-                "expected each field once per record",
+                f"duplicate key '{key}' (first given on line {seen[key]}); expected each field once per record",
                 key_node.start_mark,
             )
         seen[key] = key_node.start_mark.line + 1
     return loader.construct_mapping(node, deep=deep)
 
 
-_StrictLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-class _FastStrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """The same loader on libyaml's C parser (about 15x faster), tried first."""
+#: The loaders to try, fastest first: the same strict loader on libyaml's C parser
+#: (about 15x faster) when PyYAML was built with it, then the pure-Python one, whose
+#: error messages are the documented ones.
+_LOADERS: list[type] = [_StrictLoader]
+if hasattr(yaml, "CSafeLoader"):
 
+    class _FastStrictLoader(yaml.CSafeLoader):
+        """The strict loader on libyaml's C parser."""
 
-_FastStrictLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
+    _FastStrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    _LOADERS.insert(0, _FastStrictLoader)
 
 
 def _parse(text: str, loader_class: type) -> tuple[Any, yaml.Node | None]:
@@ -199,10 +204,21 @@ def _read_yaml(path: Path) -> tuple[list[Any], yaml.Node | None]:
     """Parse one file, returning its records and the YAML node tree for line numbers."""
     if not path.is_file():
         raise DataError(path, "file not found: expected this data file to exist")
-    text = path.read_text(encoding="utf-8")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad_line = raw[: exc.start].count(b"\n") + 1
+        raise DataError(
+            path,
+            f"not valid UTF-8 text (byte 0x{raw[exc.start]:02x} cannot be decoded): the file "
+            "was probably saved in a legacy encoding; expected UTF-8 (in your editor: "
+            "'Save with encoding' > UTF-8)",
+            line=bad_line,
+        ) from None
     try:
         try:
-            content, tree = _parse(text, _FastStrictLoader)
+            content, tree = _parse(text, _LOADERS[0])
         except yaml.YAMLError:
             # Read again with the pure-Python parser, whose messages are the documented ones.
             content, tree = _parse(text, _StrictLoader)
@@ -233,47 +249,64 @@ def _record_label(index: int, raw: Any) -> str:
 
 
 def _load_table(
-    path: Path, model: type[R], context: Mapping[str, Any]
+    path: Path, model: type[R], context: Mapping[str, Any], problems: list[DataError] | None = None
 ) -> dict[str, R]:
-    """Validate every record of one file; ids must be unique."""
+    """Validate every record of one file; ids must be unique.
+
+    Raises the first problem; with ``problems`` given, collects every problem
+    instead (one per record) and returns the records that are valid.
+    """
     raw_records, tree = _read_yaml(path)
     records: dict[str, R] = {}
     first_line: dict[str, int | None] = {}
     for index, raw in enumerate(raw_records):
         node = tree.value[index] if isinstance(tree, yaml.SequenceNode) else None
-        label = _record_label(index, raw)
-        if not isinstance(raw, Mapping):
-            raise DataError(
-                path,
-                f"expected a record (fields like 'id: ...'), found {raw!r}",
-                line=_line_of(node, ()),
-                record=label,
-            )
         try:
-            record = model.model_validate(raw, context=context)
-        except ValidationError as exc:
-            errors = exc.errors()
-            first = errors[0]
-            raise DataError(
-                path,
-                _problem_text(first, model),
-                line=_line_of(node, first["loc"]),
-                record=label,
-                field=_field_name(first["loc"]) or "(the record as a whole)",
-                more=len(errors) - 1,
-            ) from None
-        if record.id in records:
-            raise DataError(
-                path,
-                f"duplicate id '{record.id}': already used by the record on line "
-                f"{first_line[record.id]}; expected every id to be unique",
-                line=_line_of(node, ("id",)),
-                record=label,
-                field="id",
-            )
+            record = _load_record(path, model, context, index, raw, node)
+            if record.id in records:
+                raise DataError(
+                    path,
+                    f"duplicate id '{record.id}': already used by the record on line "
+                    f"{first_line[record.id]}; expected every id to be unique",
+                    line=_line_of(node, ("id",)),
+                    record=_record_label(index, raw),
+                    field="id",
+                )
+        except DataError as problem:
+            if problems is None:
+                raise
+            problems.append(problem)
+            continue
         records[record.id] = record
         first_line[record.id] = _line_of(node, ("id",))
     return records
+
+
+def _load_record(
+    path: Path, model: type[R], context: Mapping[str, Any], index: int, raw: Any, node: yaml.Node | None
+) -> R:
+    """Validate one record, turning pydantic's first error into a located DataError."""
+    label = _record_label(index, raw)
+    if not isinstance(raw, Mapping):
+        raise DataError(
+            path,
+            f"expected a record (fields like 'id: ...'), found {raw!r}",
+            line=_line_of(node, ()),
+            record=label,
+        )
+    try:
+        return model.model_validate(raw, context=context)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = errors[0]
+        raise DataError(
+            path,
+            _problem_text(first, model),
+            line=_line_of(node, first["loc"]),
+            record=label,
+            field=_field_name(first["loc"]) or "(the record as a whole)",
+            more=len(errors) - 1,
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -283,14 +316,30 @@ class CourseData:
     directory: Path
     tables: Mapping[str, Mapping[str, Record]]
 
+    def records(self, model: type[R]) -> list[R]:
+        """Every record of one model, in file order, typed (from every file holding that model).
+
+        ``course.records(HealingPhase)`` is a ``list[HealingPhase]``: topic modules
+        need no casts.
+        """
+        return [record for records in self.tables.values() for record in records.values() if isinstance(record, model)]
+
+    def record(self, model: type[R], record_id: str) -> R:
+        """One record of one model by id; an unknown id raises a KeyError listing the known ones."""
+        found = [r for r in self.records(model) if r.id == record_id]
+        if not found:
+            names = [name for name, schema in schemas().items() if schema is model]
+            noun = TABLE_NOUNS.get(names[0], f"{names[0]} id") if names else f"{model.__name__} id"
+            known = ", ".join(r.id for r in self.records(model))
+            raise KeyError(f"unknown {noun} '{record_id}': expected one of {known}")
+        return found[0]
+
     def table(self, name: str) -> Mapping[str, Record]:
         """Every record of ``data/<name>.yaml``, by id, in file order."""
         try:
             return self.tables[name]
         except KeyError:
-            raise KeyError(
-                f"unknown data table '{name}': expected one of {', '.join(self.tables)}"
-            ) from None
+            raise KeyError(f"unknown data table '{name}': expected one of {', '.join(self.tables)}") from None
 
     def get(self, table: str, record_id: str) -> Record:
         """One record by id; an unknown id raises a KeyError that lists the known ones."""
@@ -299,13 +348,11 @@ class CourseData:
             return records[record_id]
         except KeyError:
             noun = TABLE_NOUNS.get(table, f"{table} id")
-            raise KeyError(
-                f"unknown {noun} '{record_id}': expected one of {', '.join(records)}"
-            ) from None
+            raise KeyError(f"unknown {noun} '{record_id}': expected one of {', '.join(records)}") from None
 
     def source(self, key: str) -> Source:
         """The bibliography entry for ``key``."""
-        return self.get("sources", key)  # type: ignore[return-value]
+        return self.record(Source, key)
 
     def cite(self, key: str) -> str:
         """The full reference for a source key, as one line of text."""
@@ -319,10 +366,23 @@ class CourseData:
         """A numbered reference list, for a notebook's "Sources" section."""
         return "\n".join(f"{n}. {ref}" for n, ref in enumerate(self.references(keys), start=1))
 
+    def fact_sources(self, fact_ids: Iterable[str]) -> list[str]:
+        """The source keys behind some key facts, de-duplicated, in order (for reading lists)."""
+        keys = (key for fact_id in fact_ids for key in self.record(KeyFact, fact_id).statement.sources)
+        return list(dict.fromkeys(keys))
+
     def fact(self, fact_id: str) -> str:
         """A key fact's statement followed by its source keys, ready to print."""
-        statement = self.get("key_facts", fact_id).statement  # type: ignore[attr-defined]
+        statement = self.record(KeyFact, fact_id).statement
         return f"{statement.text} [{', '.join(statement.sources)}]"
+
+
+def schemas() -> dict[str, type[Record]]:
+    """Every data file and its record model: the core files, then those lessons add."""
+    from .lessons import lesson_tables
+
+    extra = {name: model for name, model in lesson_tables().items() if name not in SCHEMAS}
+    return {**SCHEMAS, **extra}
 
 
 def format_reference(source: Source) -> str:
@@ -359,21 +419,52 @@ def format_reported(value: float, decimals: int | None = None) -> str:
     return f"{value:g}" if decimals is None else f"{value:.{decimals}f}"
 
 
-def _load_uncached(directory: Path) -> CourseData:
+def _load_uncached(directory: Path, problems: list[DataError] | None = None) -> CourseData:
     tables: dict[str, Mapping[str, Record]] = {}
     context: dict[str, Any] = {}
-    for name, model in SCHEMAS.items():
-        records = _load_table(directory / f"{name}.yaml", model, context)
+    for name, model in schemas().items():
+        path = directory / f"{name}.yaml"
+        try:
+            records = _load_table(path, model, context, problems)
+        except DataError as problem:  # a whole-file problem (missing, not YAML, not a list)
+            if problems is None:
+                raise
+            problems.append(problem)
+            records = {}
         tables[name] = records
         context[name] = frozenset(records)
         if name == "sources":
-            context["sources:rejected"] = {
-                key: "it is marked 'verified: false' in data/sources.yaml; "
-                "only verified sources may back a statement"
-                for key, source in records.items()
-                if not source.verified  # type: ignore[attr-defined]
-            }
+            sources = [record for record in records.values() if isinstance(record, Source)]
+            context["sources:tiers"] = {source.id: source.tier for source in sources}
+            context["sources:rejected"] = _rejected_sources(sources)
     return CourseData(directory=directory, tables=tables)
+
+
+def check(directory: str | os.PathLike[str] | None = None) -> list[DataError]:
+    """Every problem in every data file, not only the first (for editors fixing several).
+
+    A record that fails is left out, so records that refer to it may report it as unknown.
+    """
+    chosen = directory or os.environ.get(DATA_ENV_VAR) or default_data_dir()
+    problems: list[DataError] = []
+    _load_uncached(Path(chosen).resolve(), problems)
+    return problems
+
+
+def _rejected_sources(sources: Iterable[Source]) -> dict[str, str]:
+    """Sources that exist in the bibliography but may not back a statement, with why."""
+    rejected: dict[str, str] = {}
+    for source in sources:
+        if source.tier == "L":
+            rejected[source.id] = (
+                "it is tier L (a forum, AI-generated Q&A site, blog or low-authority page), "
+                "which the source policy never cites; expected a tier P, G, R or C source"
+            )
+        elif not source.verified:
+            rejected[source.id] = (
+                "it is marked 'verified: false' in data/sources.yaml; only verified sources may back a statement"
+            )
+    return rejected
 
 
 @functools.cache
@@ -391,18 +482,39 @@ def load(directory: str | os.PathLike[str] | None = None) -> CourseData:
     return _load_cached(Path(chosen).resolve())
 
 
-def _count_statements(value: Any) -> int:
-    """Count sourced statements (anything with a ``sources`` list) inside a value."""
+def iter_cited(value: Any) -> Iterator[Any]:
+    """Every cited piece inside a value: each model with a ``sources`` list (a
+    statement, a trial's number), depth first. The one record walker of the course."""
     from pydantic import BaseModel
 
     if isinstance(value, BaseModel):
-        own = 1 if getattr(value, "sources", None) and not isinstance(value, Source) else 0
-        return own + sum(_count_statements(getattr(value, name)) for name in type(value).model_fields)
-    if isinstance(value, Mapping):
-        return sum(_count_statements(item) for item in value.values())
-    if isinstance(value, (list, tuple)):
-        return sum(_count_statements(item) for item in value)
-    return 0
+        if isinstance(getattr(value, "sources", None), list) and not isinstance(value, Source):
+            yield value
+        for name in type(value).model_fields:
+            yield from iter_cited(getattr(value, name))
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from iter_cited(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from iter_cited(item)
+
+
+def _count_statements(value: Any) -> int:
+    """Count sourced statements (anything with a non-empty ``sources`` list) inside a value."""
+    return sum(1 for cited in iter_cited(value) if cited.sources)
+
+
+def citations_by_tier(data: CourseData) -> dict[str, int]:
+    """How many times sources of each tier are cited across every data file."""
+    tiers = {source.id: source.tier for source in data.records(Source)}
+    counts = dict.fromkeys(TIER_NAMES, 0)
+    for name, records in data.tables.items():
+        if name != "sources":
+            for cited in iter_cited(list(records.values())):
+                for key in cited.sources:
+                    counts[tiers[key]] += 1
+    return counts
 
 
 def count_cited(data: CourseData) -> dict[str, int]:

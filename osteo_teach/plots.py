@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # imported when a figure is made: notebooks that draw nothing skip it
     from matplotlib.figure import Figure
 
-__all__ = ["SummarisedFigure", "draw_new", "new_figure", "render_png", "show_figure", "is_blank_png"]
+__all__ = ["SummarisedFigure", "draw_new", "new_figure", "render_png", "show_figure", "is_blank_png", "legend_below"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,13 @@ def draw_new(
     """
     figure = new_figure(width, height)
     return SummarisedFigure(figure, draw(figure, *args, **kwargs))
+
+
+def legend_below(ax: Any, handles: list[Any], ncol: int = 1, offset: float = -0.15) -> Any:
+    """A frameless legend centred under the x-axis label (the course's figures share it)."""
+    return ax.legend(
+        handles=handles, loc="upper center", bbox_to_anchor=(0.5, offset), ncol=ncol, fontsize="small", frameon=False
+    )
 
 
 def render_png(figure: Figure) -> bytes:

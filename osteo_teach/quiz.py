@@ -20,11 +20,12 @@ from collections.abc import Iterable
 import ipywidgets as widgets
 
 from .data import CourseData, load
+from .lessons import Lesson, WidgetSpec, all_lessons
 from .records import QuizQuestion
 from .style import OKABE_ITO
 from .widgets import error_html
 
-__all__ = ["Quiz", "QuestionCard"]
+__all__ = ["Quiz", "QuestionCard", "LESSON", "unknown_lessons"]
 
 #: Colours for feedback (Okabe-Ito); the words "Correct" / "Not quite" carry the
 #: meaning too, so colour is never the only cue.
@@ -58,9 +59,7 @@ class QuestionCard(widgets.VBox):
         self.choices.observe(self._on_choice, names="value")
         super().__init__(
             [self.prompt, self.choices, self.feedback],
-            layout=widgets.Layout(
-                border="1px solid #bbbbbb", padding="0.3em 0.8em", margin="0.4em 0", width="100%"
-            ),
+            layout=widgets.Layout(border="1px solid #bbbbbb", padding="0.3em 0.8em", margin="0.4em 0", width="100%"),
         )
 
     def choose(self, option: str) -> None:
@@ -88,14 +87,9 @@ class QuestionCard(widgets.VBox):
             self.first_try = self.correct
         explanation = self.question.explanation
         keys = ", ".join(explanation.sources)
-        if self.correct:
-            verdict = "Correct."
-        else:
-            verdict = f"Not quite. The answer is: {self.question.answer}"
+        verdict = "Correct." if self.correct else f"Not quite. The answer is: {self.question.answer}"
         self.feedback_text = f"{verdict} {explanation.text} Sources: [{keys}]"
-        references = "".join(
-            f"<li>{html.escape(ref)}</li>" for ref in self._data.references(explanation.sources)
-        )
+        references = "".join(f"<li>{html.escape(ref)}</li>" for ref in self._data.references(explanation.sources))
         colour = _RIGHT if self.correct else _WRONG
         self.feedback.value = (
             f'<div role="status" aria-live="polite" style="border-left:6px solid {colour};'
@@ -119,14 +113,9 @@ class Quiz:
     def __init__(self, data: CourseData | None = None, notebooks: Iterable[str] | None = None) -> None:
         self._data = data or load()
         wanted = set(notebooks) if notebooks is not None else None
-        questions = [
-            q
-            for q in self._data.table("quiz").values()
-            if wanted is None or q.notebook in wanted  # type: ignore[attr-defined]
-        ]
+        questions = [q for q in self._data.records(QuizQuestion) if wanted is None or q.notebook in wanted]
         self.cards: list[QuestionCard] = [
-            QuestionCard(q, n, self._data, on_answer=self._update)  # type: ignore[arg-type]
-            for n, q in enumerate(questions, start=1)
+            QuestionCard(q, n, self._data, on_answer=self._update) for n, q in enumerate(questions, start=1)
         ]
         self.score_label = widgets.HTML()
         self.restart_button = widgets.Button(description="Start again", tooltip="Clear every answer")
@@ -153,10 +142,7 @@ class Quiz:
 
     @property
     def score_text(self) -> str:
-        return (
-            f"Score: {self.score} right at the first try, "
-            f"{self.answered} of {self.total} questions answered."
-        )
+        return f"Score: {self.score} right at the first try, {self.answered} of {self.total} questions answered."
 
     def card(self, question_id: str) -> QuestionCard:
         """The card of one question, by its id in ``data/quiz.yaml``."""
@@ -187,6 +173,16 @@ class Quiz:
             )
         return widgets.VBox([*cards, self.scoreboard], layout=widgets.Layout(width="100%"))
 
+    def by_lesson(self) -> widgets.VBox:
+        """Every lesson's questions under its title (from the lesson registry), then the score."""
+        parts: list[widgets.Widget] = []
+        for lesson in all_lessons():
+            cards = [card for card in self.cards if card.question.notebook == lesson.id]
+            if cards:
+                parts.append(widgets.HTML(f"<h3>{html.escape(lesson.number)}. {html.escape(lesson.title)}</h3>"))
+                parts.extend(cards)
+        return widgets.VBox([*parts, self.scoreboard], layout=widgets.Layout(width="100%"))
+
     def widget(self) -> widgets.VBox:
         """Every question, then the score."""
         return widgets.VBox([*self.cards, self.scoreboard], layout=widgets.Layout(width="100%"))
@@ -202,3 +198,36 @@ class Quiz:
             f'<p role="status" aria-live="polite" style="font-size:1.15em;margin:0 1em 0 0">'
             f"<strong>{html.escape(self.score_text)}</strong></p>"
         )
+
+
+def unknown_lessons(data: CourseData | None = None) -> list[str]:
+    """Quiz questions whose ``notebook`` is not a lesson in the registry (should be none)."""
+    data = data or load()
+    known = {lesson.id for lesson in all_lessons()}
+    return [f"{q.id} -> {q.notebook}" for q in data.records(QuizQuestion) if q.notebook not in known]
+
+
+def _source_keys(course: CourseData) -> list[str]:
+    return list(dict.fromkeys(k for q in course.records(QuizQuestion) for k in q.explanation.sources))
+
+
+LESSON = Lesson(
+    id="06_self_check",
+    title="Self-check quiz",
+    summary="Questions on every lesson, with feedback and sources; the score counts first tries.",
+    data_files=("quiz",),
+    quiz=False,
+    widgets=(
+        WidgetSpec(
+            "Quiz",
+            build=lambda course: Quiz(course),
+            controls=lambda quiz: [card.choices for card in quiz.cards],
+            shows=lambda quiz: "\n".join(card.feedback_text for card in quiz.cards) + quiz.score_text,
+            label="",
+            independent=True,
+            error=lambda quiz: None,
+        ),
+    ),
+    voila=True,
+    sources=_source_keys,
+)

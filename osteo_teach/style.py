@@ -9,7 +9,7 @@ classroom style); instructors call ``use_style("projector")`` before presenting.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = ["OKABE_ITO", "PALETTE", "STYLES", "use_style", "request_style", "apply_requested_style", "current_style"]
 
@@ -34,7 +34,7 @@ PALETTE: list[str] = [
 StyleName = Literal["classroom", "projector"]
 
 #: Font sizes in points, and figure size in inches, per setting.
-STYLES: dict[str, dict[str, object]] = {
+STYLES: dict[str, dict[str, Any]] = {
     "classroom": {
         "font.size": 13,
         "axes.titlesize": 15,
@@ -68,19 +68,20 @@ def _check(name: str) -> None:
         raise ValueError(f"unknown style '{name}': expected one of {', '.join(STYLES)}")
 
 
-def use_style(name: StyleName = "classroom") -> None:
+def use_style(name: str = "classroom") -> None:
     """Apply a named style to every figure drawn afterwards.
 
     ``"classroom"`` suits a laptop screen; ``"projector"`` makes fonts and lines
     large enough to read from the back of a lecture room.
     """
-    import matplotlib as mpl
+    import matplotlib.style
+    from cycler import cycler
 
     _check(name)
-    mpl.rcParams.update(STYLES[name])
-    mpl.rcParams.update(
+    matplotlib.style.use(
         {
-            "axes.prop_cycle": mpl.cycler(color=PALETTE),
+            **STYLES[name],
+            "axes.prop_cycle": cycler(color=PALETTE),
             "axes.spines.top": False,
             "axes.spines.right": False,
             "axes.grid": True,
@@ -93,7 +94,7 @@ def use_style(name: StyleName = "classroom") -> None:
     _pending[0] = None
 
 
-def request_style(name: StyleName = "classroom") -> None:
+def request_style(name: str = "classroom") -> None:
     """Choose the style now, apply it when the first figure is made.
 
     Used by ``osteo_teach.start()`` so that a notebook without figures never pays
@@ -106,8 +107,9 @@ def request_style(name: StyleName = "classroom") -> None:
 
 def apply_requested_style() -> None:
     """Apply a style chosen with :func:`request_style`, if any (called by ``new_figure``)."""
-    if _pending[0] is not None:
-        use_style(_pending[0])  # type: ignore[arg-type]
+    pending = _pending[0]
+    if pending is not None:
+        use_style(pending)
 
 
 def current_style() -> str:

@@ -15,19 +15,27 @@ from __future__ import annotations
 
 import functools
 import html
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
-from matplotlib.figure import Figure
-from matplotlib.patches import Ellipse, FancyArrowPatch, Patch, Polygon
-from matplotlib.lines import Line2D
 
+from .cite import cited_html, cited_text
+from .compare import comparison_widget
 from .data import CourseData, load
+from .lessons import Lesson, WidgetSpec
 from .plots import SummarisedFigure, draw_new
-from .records import ProcedureStep
+from .records import Procedure, ProcedureStep
 from .style import OKABE_ITO
-from .widgets import FigurePanel, controls_row, dropdown, error_html
+from .widgets import FigurePanel, controls_row, dropdown
+
+if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not with the module
+    from matplotlib.figure import Figure
 
 __all__ = [
+    "LESSON",
+    "FACTS",
+    "source_keys",
     "SCHEMATIC_NOTE",
     "steps_of",
     "procedures_with_steps",
@@ -59,10 +67,7 @@ _INK = OKABE_ITO["black"]
 def procedures_with_steps(data: CourseData | None = None) -> list[str]:
     """Ids of the procedures that have steps in ``data/procedure_steps.yaml``."""
     data = data or load()
-    seen: dict[str, None] = {}
-    for step in data.table("procedure_steps").values():
-        seen[step.procedure] = None  # type: ignore[attr-defined]
-    return list(seen)
+    return list(dict.fromkeys(step.procedure for step in data.records(ProcedureStep)))
 
 
 def steps_of(procedure_id: str, data: CourseData | None = None) -> list[ProcedureStep]:
@@ -70,21 +75,18 @@ def steps_of(procedure_id: str, data: CourseData | None = None) -> list[Procedur
     data = data or load()
     known = procedures_with_steps(data)
     if procedure_id not in known:
-        raise KeyError(
-            f"unknown procedure id '{procedure_id}' for the stepper: expected one of {', '.join(known)}"
-        )
-    steps = [s for s in data.table("procedure_steps").values() if s.procedure == procedure_id]  # type: ignore[attr-defined]
-    return sorted(steps, key=lambda s: s.order)  # type: ignore[attr-defined]
+        raise KeyError(f"unknown procedure id '{procedure_id}' for the stepper: expected one of {', '.join(known)}")
+    steps = [s for s in data.records(ProcedureStep) if s.procedure == procedure_id]
+    return sorted(steps, key=lambda s: s.order)
 
 
 def steps_text(procedure_id: str, data: CourseData | None = None) -> str:
     """Every step of a procedure as numbered text with source keys (for printing)."""
     data = data or load()
-    name = data.get("procedures", procedure_id).name  # type: ignore[attr-defined]
+    name = data.record(Procedure, procedure_id).name
     lines = [name.upper()]
     for step in steps_of(procedure_id, data):
-        d = step.description
-        lines.append(f"{step.order}. {step.title}: {d.text} [{', '.join(d.sources)}]")
+        lines.append(f"{step.order}. {step.title}: {cited_text(step.description)}")
     return "\n".join(lines) + "\n"
 
 
@@ -102,7 +104,7 @@ def _describe(step: ProcedureStep) -> list[str]:
     if step.instrument == "needle":
         shown.append("a needle entering from the back")
     elif step.instrument == "drill":
-        shown.append("a hand drill opening a channel")
+        shown.append("a hand drill opening a channel into the bone")
     elif step.instrument == "cannula":
         shown.append("a working channel from the back")
     if step.balloon == "deflated":
@@ -118,13 +120,14 @@ def _describe(step: ProcedureStep) -> list[str]:
     return shown
 
 
-def draw_step(
-    figure: Figure, step: ProcedureStep, procedure_name: str, n_steps: int
-) -> str:
+def draw_step(figure: Figure, step: ProcedureStep, procedure_name: str, n_steps: int) -> str:
     """Draw one procedure step as a side view of a vertebra; return the summary sentence.
 
     Pure: builds everything on ``figure`` (benchmarks replay it on a fresh figure).
     """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Ellipse, FancyArrowPatch, Patch, Polygon
+
     ax = figure.add_subplot()
     restored = step.height == "restored"
     front = _RESTORED if restored else _COLLAPSED
@@ -141,14 +144,20 @@ def draw_step(
     lower = [(_FRONT, -_DISC - _NEIGHBOUR), (_BACK, -_DISC - _NEIGHBOUR), (_BACK, -_DISC), (_FRONT, -_DISC)]
     for outline in (upper, lower):
         ax.add_patch(Polygon(outline, closed=True, facecolor=_BONE, alpha=0.25, edgecolor=_INK, linewidth=1))
-    ax.text(_BACK / 2, top(_BACK / 2) + lift + _NEIGHBOUR / 2, "vertebra above", ha="center", va="center", fontsize="small")
+    ax.text(
+        _BACK / 2, top(_BACK / 2) + lift + _NEIGHBOUR / 2, "vertebra above", ha="center", va="center", fontsize="small"
+    )
     ax.text(_BACK / 2, -_DISC - _NEIGHBOUR / 2, "vertebra below", ha="center", va="center", fontsize="small")
 
     # Back of the vertebra: pedicle and spinous process (schematic).
     ax.add_patch(
         Polygon(
             [(_BACK, 12), (_BACK + 14, 13), (_BACK + 30, 4), (_BACK + 34, 8), (_BACK + 16, 24), (_BACK, 24)],
-            closed=True, facecolor=_BONE, alpha=0.45, edgecolor=_INK, linewidth=1.2,
+            closed=True,
+            facecolor=_BONE,
+            alpha=0.45,
+            edgecolor=_INK,
+            linewidth=1.2,
         )
     )
     ax.text(_BACK + 20, 2, "back of the\nvertebra", ha="left", va="top", fontsize="small")
@@ -158,13 +167,33 @@ def draw_step(
     if restored:
         ax.plot([_FRONT, _BACK], [_COLLAPSED, _HEIGHT], color=_TOOL, linestyle=":", linewidth=2)
         ax.add_patch(
-            FancyArrowPatch((_FRONT + 3, _COLLAPSED), (_FRONT + 3, _RESTORED), arrowstyle="-|>", mutation_scale=18, color=_RESTORE, linewidth=2.5)
+            FancyArrowPatch(
+                (_FRONT + 3, _COLLAPSED),
+                (_FRONT + 3, _RESTORED),
+                arrowstyle="-|>",
+                mutation_scale=18,
+                color=_RESTORE,
+                linewidth=2.5,
+            )
         )
-        ax.text(_FRONT - 2, (_COLLAPSED + _RESTORED) / 2, "height\nrestored", ha="right", va="center", color=_INK, fontsize="small")
+        ax.text(
+            _FRONT - 2,
+            (_COLLAPSED + _RESTORED) / 2,
+            "height\nrestored",
+            ha="right",
+            va="center",
+            color=_INK,
+            fontsize="small",
+        )
     else:
         ax.annotate(
-            "front\ncollapsed", xy=(_FRONT + 1, _COLLAPSED), xytext=(_FRONT - 3, _COLLAPSED + 16),
-            ha="right", va="center", fontsize="small", arrowprops={"arrowstyle": "->", "color": _INK},
+            "front\ncollapsed",
+            xy=(_FRONT + 1, _COLLAPSED),
+            xytext=(_FRONT - 3, _COLLAPSED + 16),
+            ha="right",
+            va="center",
+            fontsize="small",
+            arrowprops={"arrowstyle": "->", "color": _INK},
         )
 
     # Instruments enter from the back, through the pedicle, towards the front third.
@@ -186,18 +215,48 @@ def draw_step(
     if step.balloon == "deflated":
         ax.add_patch(Ellipse((centre_x + 4, 12.5), 14, 3.5, angle=8, facecolor=_BALLOON, edgecolor=_INK, linewidth=1.2))
     elif step.balloon == "inflated":
-        ax.add_patch(Ellipse((centre_x, mid(top(centre_x))), 26, top(centre_x) - 3, facecolor=_BALLOON, edgecolor=_INK, linewidth=1.5))
+        ax.add_patch(
+            Ellipse(
+                (centre_x, mid(top(centre_x))), 26, top(centre_x) - 3, facecolor=_BALLOON, edgecolor=_INK, linewidth=1.5
+            )
+        )
     cavity_w, cavity_h = 24.0, top(centre_x) - 5
     if step.cavity:  # the cavity the balloon left; cement fills it below
-        ax.add_patch(Ellipse((centre_x, mid(top(centre_x))), cavity_w, cavity_h, facecolor="white", edgecolor=_INK, linestyle="--", linewidth=1.5))
+        ax.add_patch(
+            Ellipse(
+                (centre_x, mid(top(centre_x))),
+                cavity_w,
+                cavity_h,
+                facecolor="white",
+                edgecolor=_INK,
+                linestyle="--",
+                linewidth=1.5,
+            )
+        )
     if step.cement != "none":
         fraction = 0.6 if step.cement == "filling" else 1.0
         if step.cavity:  # kyphoplasty: cement fills the cavity
-            ax.add_patch(Ellipse((centre_x, mid(top(centre_x))), cavity_w * fraction, cavity_h * fraction, facecolor=_CEMENT, edgecolor=_INK, linewidth=1.2))
+            ax.add_patch(
+                Ellipse(
+                    (centre_x, mid(top(centre_x))),
+                    cavity_w * fraction,
+                    cavity_h * fraction,
+                    facecolor=_CEMENT,
+                    edgecolor=_INK,
+                    linewidth=1.2,
+                )
+            )
         else:  # vertebroplasty: cement spreads through the collapsed bone
             for dx, dy, w, h in ((0, 0, 26, 9), (-8, 2, 13, 8), (9, -1, 15, 7), (4, 3, 12, 6)):
                 ax.add_patch(
-                    Ellipse((centre_x - 2 + dx * fraction, 7 + dy * fraction), w * fraction, h * fraction, facecolor=_CEMENT, edgecolor=_CEMENT, linewidth=1)
+                    Ellipse(
+                        (centre_x - 2 + dx * fraction, 7 + dy * fraction),
+                        w * fraction,
+                        h * fraction,
+                        facecolor=_CEMENT,
+                        edgecolor=_CEMENT,
+                        linewidth=1,
+                    )
                 )
 
     handles = [
@@ -221,9 +280,10 @@ def draw_step(
     ax.set_title(f"{procedure_name}, step {step.order} of {n_steps}: {step.title}", loc="left")
     figure.text(0.01, 0.01, SCHEMATIC_NOTE, fontsize="small", style="italic", ha="left", va="bottom")
     shown = _describe(step)
+    listed = ", ".join(shown[:-1]) + " and " + shown[-1] if len(shown) > 1 else shown[0]
     return (
         f"Schematic side view of a wedge-shaped vertebra, {procedure_name.lower()} step "
-        f"{step.order} of {n_steps} ({step.title.lower()}): it shows {', '.join(shown[:-1]) + ' and ' + shown[-1] if len(shown) > 1 else shown[0]}."
+        f"{step.order} of {n_steps} ({step.title.lower()}): it shows {listed}."
     )
 
 
@@ -232,7 +292,7 @@ def step_figure(procedure_id: str, step_id: str | None = None, data: CourseData 
     data = data or load()
     steps = steps_of(procedure_id, data)
     step = _find_step(steps, procedure_id, step_id)
-    name = data.get("procedures", procedure_id).name  # type: ignore[attr-defined]
+    name = data.record(Procedure, procedure_id).name
     return draw_new(draw_step, step, name, len(steps))
 
 
@@ -243,8 +303,7 @@ def _find_step(steps: list[ProcedureStep], procedure_id: str, step_id: str | Non
         if step.id == step_id:
             return step
     raise KeyError(
-        f"unknown step '{step_id}' for procedure '{procedure_id}': expected one of "
-        f"{', '.join(s.id for s in steps)}"
+        f"unknown step '{step_id}' for procedure '{procedure_id}': expected one of {', '.join(s.id for s in steps)}"
     )
 
 
@@ -256,16 +315,16 @@ class ProcedureStepper(widgets.VBox):
     """
 
     def __init__(self, procedure_id: str = "vertebroplasty", data: CourseData | None = None) -> None:
-        self._data = data or load()
-        procedures = procedures_with_steps(self._data)
+        self.data = data or load()
+        procedures = procedures_with_steps(self.data)
         if procedure_id not in procedures:
             procedure_id = procedures[0]
         self.procedure_dropdown = dropdown(
             "Procedure:",
-            [(self._data.get("procedures", p).name, p) for p in procedures],  # type: ignore[attr-defined]
+            [(self.data.record(Procedure, p).name, p) for p in procedures],
             procedure_id,
         )
-        first = steps_of(procedure_id, self._data)
+        first = steps_of(procedure_id, self.data)
         self.step_dropdown = dropdown("Step:", self._step_options(first), first[0].id)
         self.previous_button = widgets.Button(description="Previous step", icon="arrow-left")
         self.next_button = widgets.Button(description="Next step", icon="arrow-right")
@@ -306,7 +365,7 @@ class ProcedureStepper(widgets.VBox):
         return self.panel.error
 
     def _on_procedure(self, change: dict) -> None:
-        steps = steps_of(change["new"], self._data)
+        steps = steps_of(change["new"], self.data)
         self._updating = True
         try:
             self.step_dropdown.options = self._step_options(steps)
@@ -328,7 +387,7 @@ class ProcedureStepper(widgets.VBox):
     def show(self, procedure_id: str, step_id: str | None = None) -> None:
         """Draw one step; an unknown procedure or step shows a message, not a traceback."""
         try:
-            steps = steps_of(procedure_id, self._data)
+            steps = steps_of(procedure_id, self.data)
             step = _find_step(steps, procedure_id, step_id)
         except KeyError as exc:
             message = str(exc.args[0])
@@ -336,16 +395,70 @@ class ProcedureStepper(widgets.VBox):
             self.description.value = ""
             self.panel.show_error(message)
             return
-        name = self._data.get("procedures", procedure_id).name  # type: ignore[attr-defined]
+        name = self.data.record(Procedure, procedure_id).name
         statement = step.description
-        self.text = f"{step.order}. {step.title}: {statement.text} [{', '.join(statement.sources)}]"
+        self.text = f"{step.order}. {step.title}: {cited_text(statement)}"
         self.description.value = (
             f"<p style='font-size:1.1em'><strong>Step {step.order} of {len(steps)}: "
-            f"{html.escape(step.title)}.</strong> {html.escape(statement.text)}"
-            f"<br><span class='ot-sources' style='color:#444;font-size:0.85em'>Sources: "
-            f"{html.escape(', '.join(statement.sources))}</span></p>"
+            f"{html.escape(step.title)}.</strong> {cited_html(statement)}</p>"
         )
         index = [s.id for s in steps].index(step.id)
         self.previous_button.disabled = index == 0
         self.next_button.disabled = index == len(steps) - 1
         self.panel.redraw(functools.partial(draw_step, step=step, procedure_name=name, n_steps=len(steps)))
+
+
+# --- the lesson ------------------------------------------------------------------
+
+#: The key facts notebook 04 prints.
+FACTS = ("vcf_definition", "vcf_pain_course", "vcf_heals_in_months")
+
+#: The procedures compared in notebook 04.
+PROCEDURES = ("vertebroplasty", "balloon_kyphoplasty")
+
+
+def source_keys(course: CourseData) -> Iterable[str]:
+    """Every source behind the lesson: the procedures, their steps and the facts printed."""
+    keys = ["health_library_article"]
+    for procedure_id in PROCEDURES:
+        procedure = course.record(Procedure, procedure_id)
+        keys += [k for statement in (procedure.summary, *procedure.aspects.values()) for k in statement.sources]
+        keys += [k for step in steps_of(procedure_id, course) for k in step.description.sources]
+    keys += course.fact_sources(FACTS)
+    return dict.fromkeys(keys)
+
+
+def _stepper_direct(stepper: Any) -> bytes:
+    """The stepper's current picture, drawn afresh with the pure draw function."""
+    from .plots import new_figure, render_png
+
+    procedure_id, step_id = stepper.procedure_dropdown.value, stepper.step_dropdown.value
+    steps = steps_of(procedure_id, stepper.data)
+    step = _find_step(steps, procedure_id, step_id)
+    figure = new_figure(*stepper.panel.figure.get_size_inches())
+    draw_step(figure, step, stepper.data.record(Procedure, procedure_id).name, len(steps))
+    return render_png(figure)
+
+
+LESSON = Lesson(
+    id="04_vertebral_augmentation",
+    title="Vertebral compression fractures: vertebroplasty vs balloon kyphoplasty",
+    summary=(
+        "What a vertebral compression fracture is, how each procedure puts cement into the vertebra, "
+        "step by step, and how they compare, cement leakage included."
+    ),
+    data_files=("procedures", "procedure_steps", "aspects", "comparisons", "key_facts", "trials"),
+    widgets=(
+        WidgetSpec(
+            "ProcedureStepper",
+            build=lambda course: ProcedureStepper(data=course),
+            controls=lambda stepper: [stepper.procedure_dropdown, stepper.step_dropdown],
+            shows=lambda stepper: stepper.png,
+            label="Procedure:",
+            draws_figure=True,
+            direct=_stepper_direct,
+        ),
+        comparison_widget("vertebral_augmentation"),
+    ),
+    sources=source_keys,
+)

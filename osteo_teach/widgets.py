@@ -3,21 +3,21 @@
 - :class:`FigurePanel`: one matplotlib figure redrawn in place, shown through an
   ``ipywidgets.Output`` as a PNG, with its text summary underneath. Topic widgets
   (timeline explorer, procedure stepper) build on it.
-- :class:`ComparisonExplorer`: two dropdowns (which pair, which aspect) and a
-  side-by-side table of the two procedures with their sources.
+- :func:`dropdown`, :func:`controls_row`: the course's controls, sized for a projector.
+- :func:`error_html`, :func:`details_html`: a visible message instead of a traceback;
+  plain text folded under a summary.
 
 Widgets expose what they show (``.text``, ``.png``, ``.summary``), so a plain
 pytest can set a dropdown's value and assert what changed, without a browser.
 
-Taught in: ``02_fracture_reduction.ipynb`` and ``04_vertebral_augmentation.ipynb``
-(comparison); ``03`` and ``04`` (figure panels).
+Taught in: every notebook with a widget (02-06).
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 from IPython.display import Image
@@ -25,17 +25,15 @@ from IPython.display import Image
 if TYPE_CHECKING:  # not imported at run time: the quiz and comparison need no matplotlib
     from matplotlib.figure import Figure
 
-from .compare import ALL_ASPECTS, comparison_html, comparison_text
-from .data import CourseData, load
 from .plots import new_figure, render_png
 
-__all__ = ["FigurePanel", "ComparisonExplorer", "error_html", "dropdown", "controls_row"]
+__all__ = ["FigurePanel", "error_html", "details_html", "dropdown", "controls_row"]
 
 #: Dropdown description style readable on a projector.
 _DESCRIPTION_STYLE = {"description_width": "initial"}
 
 
-def dropdown(description: str, options: list[tuple[str, str]], value: str) -> widgets.Dropdown:
+def dropdown(description: str, options: Sequence[tuple[str, Any]], value: Any) -> widgets.Dropdown:
     """A dropdown with the course's layout: wide enough for its longest label.
 
     A ``<select>`` does not grow to fit its options, so the width is set from the
@@ -63,6 +61,14 @@ def error_html(message: str) -> str:
         '<div class="ot-error" role="alert" style="border-left:6px solid #D55E00;'
         f'padding:0.5em 1em;font-size:1.05em"><strong>Cannot show this:</strong> '
         f"{html.escape(message)}</div>"
+    )
+
+
+def details_html(summary: str, text: str) -> str:
+    """Plain text folded under a summary line (e.g. "What is drawn, with sources")."""
+    return (
+        f"<details><summary>{html.escape(summary)}</summary>"
+        f"<pre style='white-space:pre-wrap;font-size:0.95em'>{html.escape(text)}</pre></details>"
     )
 
 
@@ -103,73 +109,3 @@ class FigurePanel:
         self.png = b""
         self.output.outputs = ()
         self.caption.value = error_html(message)
-
-
-class ComparisonExplorer(widgets.VBox):
-    """Choose a pair of procedures and an aspect; see both side by side, with sources."""
-
-    def __init__(
-        self,
-        comparison_id: str = "fracture_reduction",
-        aspect_id: str = ALL_ASPECTS,
-        data: CourseData | None = None,
-    ) -> None:
-        self._data = data or load()
-        comparisons = self._data.table("comparisons")
-        if comparison_id not in comparisons:
-            comparison_id = next(iter(comparisons))
-        self.pair_dropdown = dropdown(
-            "Compare:", [(c.title, c.id) for c in comparisons.values()], comparison_id  # type: ignore[attr-defined]
-        )
-        self.aspect_dropdown = dropdown("Aspect:", self._aspect_options(comparison_id), ALL_ASPECTS)
-        self.table = widgets.HTML()
-        self._shown: tuple[str, str] | None = None
-        self._text: str | None = ""
-        self.error: str | None = None
-        self._updating = False
-        self.pair_dropdown.observe(self._on_pair, names="value")
-        self.aspect_dropdown.observe(self._on_aspect, names="value")
-        super().__init__(
-            [controls_row(self.pair_dropdown, self.aspect_dropdown), self.table],
-            layout=widgets.Layout(width="100%"),
-        )
-        self.show(comparison_id, aspect_id)
-
-    def _aspect_options(self, comparison_id: str) -> list[tuple[str, str]]:
-        comparison = self._data.get("comparisons", comparison_id)
-        aspects = self._data.table("aspects")
-        return [("All aspects", ALL_ASPECTS)] + [
-            (aspects[aid].label, aid) for aid in comparison.aspects  # type: ignore[attr-defined]
-        ]
-
-    def _on_pair(self, change: dict) -> None:
-        self._updating = True
-        try:
-            self.aspect_dropdown.options = self._aspect_options(change["new"])
-            self.aspect_dropdown.value = ALL_ASPECTS
-        finally:
-            self._updating = False
-        self.show(change["new"], ALL_ASPECTS)
-
-    def _on_aspect(self, change: dict) -> None:
-        if not self._updating:
-            self.show(self.pair_dropdown.value, change["new"])
-
-    @property
-    def text(self) -> str:
-        """What the table shows, as plain text (built when first asked for, not on
-        every change: a student sees only the HTML table)."""
-        if self._text is None:
-            self._text = comparison_text(*self._shown, self._data) if self._shown else ""
-        return self._text
-
-    def show(self, comparison_id: str, aspect_id: str = ALL_ASPECTS) -> None:
-        """Show one comparison and aspect; an unknown id shows a message, not a traceback."""
-        try:
-            self.table.value = comparison_html(comparison_id, aspect_id, self._data)
-            self._shown, self._text = (comparison_id, aspect_id), None
-            self.error = None
-        except KeyError as exc:
-            self.error = str(exc.args[0])
-            self._shown, self._text = None, ""
-            self.table.value = error_html(self.error)

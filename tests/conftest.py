@@ -14,11 +14,19 @@ BROKEN = Path(__file__).resolve().parent / "fixtures" / "broken"
 
 
 def broken_data_dir(case: str, destination: Path) -> Path:
-    """A copy of data/ with the files of ``tests/fixtures/broken/<case>/`` laid over it."""
+    """A copy of data/ with the files of ``tests/fixtures/broken/<case>/`` laid over it.
+
+    ``name.yaml`` replaces the data file (byte for byte: a fixture may be in a legacy
+    encoding); ``name.yaml.append`` is added at the end of it (a source to cite, say).
+    """
     target = destination / "data"
     shutil.copytree(DATA, target)
-    for path in (BROKEN / case).iterdir():
-        shutil.copy(path, target / path.name)
+    for path in sorted((BROKEN / case).iterdir()):
+        if path.name.endswith(".append"):
+            with (target / path.name.removesuffix(".append")).open("ab") as data_file:
+                data_file.write(b"\n" + path.read_bytes())
+        else:
+            shutil.copy(path, target / path.name)
     return target
 
 

@@ -35,8 +35,10 @@ _ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,}\b")
 
 
 def notebooks() -> list[Path]:
-    """Every notebook in ``notebooks/``, sorted (globbed when called, so new ones count)."""
-    return sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+    """Every lesson's notebook, from the lesson registry (tests check it matches notebooks/)."""
+    from osteo_teach.lessons import all_lessons
+
+    return [lesson.notebook for lesson in all_lessons()]
 
 
 @dataclass
@@ -120,7 +122,7 @@ def run_notebook(
             ) from exc
         else:
             if extras:
-                run.extra_outputs = [list(cell.get("outputs", [])) for cell in nb.cells[-len(extras):]]
+                run.extra_outputs = [list(cell.get("outputs", [])) for cell in nb.cells[-len(extras) :]]
             return run
     for index, cell in enumerate(code_cells(nb)):
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
@@ -264,9 +266,7 @@ def snapshot_diff(before: Mapping[str, tuple], after: Mapping[str, tuple]) -> li
     """Human-readable differences between two snapshots (empty when identical)."""
     changes = [f"new: {p}" for p in sorted(set(after) - set(before))]
     changes += [f"removed: {p}" for p in sorted(set(before) - set(after))]
-    changes += [
-        f"changed: {p}" for p in sorted(set(before) & set(after)) if before[p] != after[p]
-    ]
+    changes += [f"changed: {p}" for p in sorted(set(before) & set(after)) if before[p] != after[p]]
     return changes
 
 

@@ -54,10 +54,7 @@ def test_environment_installs_the_course_package():
 
 
 def test_readme_has_the_binder_badge_and_an_nbgitpuller_template():
-    assert (
-        "https://mybinder.org/v2/gh/OWNER/osteo-teach/HEAD?urlpath=lab/tree/notebooks/00_start_here.ipynb"
-        in README
-    )
+    assert "https://mybinder.org/v2/gh/OWNER/osteo-teach/HEAD?urlpath=lab/tree/notebooks/00_start_here.ipynb" in README
     assert "replace `OWNER`" in README
     match = re.search(r"https://HUB/hub/user-redirect/git-pull\?repo=\S+", README)
     assert match, "an nbgitpuller link template"

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from osteo_teach.compare import ALL_ASPECTS, NOT_COVERED, comparison_rows, comparison_text
+from osteo_teach.compare import ALL_ASPECTS, NOT_COVERED, ComparisonExplorer, comparison_rows, comparison_text
 from osteo_teach.data import load
-from osteo_teach.widgets import ComparisonExplorer
 
 
 def test_every_comparison_aspect_is_defined_and_both_sides_resolve():
@@ -17,8 +16,23 @@ def test_every_comparison_aspect_is_defined_and_both_sides_resolve():
         assert [p.id for p in rows[0].procedures] == list(comparison.procedures)
 
 
-def test_a_missing_aspect_says_so_instead_of_inventing():
-    text = comparison_text("fracture_reduction", "anaesthesia")
+def test_a_missing_aspect_says_so_instead_of_inventing(tmp_path):
+    import shutil
+
+    import yaml
+
+    from osteo_teach.data import load as load_from
+
+    # Every fracture-reduction aspect is now sourced for both procedures, so drop one
+    # statement in a copy of the data and check that the comparison says so.
+    data_dir = tmp_path / "data"
+    shutil.copytree(load().directory, data_dir)
+    path = data_dir / "procedures.yaml"
+    records = yaml.safe_load(path.read_text(encoding="utf-8"))
+    closed = next(r for r in records if r["id"] == "closed_reduction")
+    del closed["aspects"]["anaesthesia"]
+    path.write_text(yaml.safe_dump(records, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    text = comparison_text("fracture_reduction", "anaesthesia", load_from(data_dir))
     assert "Closed reduction:" in text and NOT_COVERED in text
 
 
@@ -45,7 +59,7 @@ def test_choosing_each_aspect_shows_only_that_aspect_with_sources():
             continue
         assert explorer.text.splitlines()[0] == data.get("aspects", aspect_id).label.upper()
         assert f">{label}<" in explorer.table.value
-        others = [l for l, a in explorer.aspect_dropdown.options if a not in (aspect_id, ALL_ASPECTS)]
+        others = [shown for shown, a in explorer.aspect_dropdown.options if a not in (aspect_id, ALL_ASPECTS)]
         assert not any(f">{other}<" in explorer.table.value for other in others)
 
 
@@ -93,7 +107,8 @@ def test_figure_panel_redraws_the_same_figure_and_shows_a_message_on_error():
 
 def test_table_cells_carry_their_style_inline():
     """JupyterLab strips <style> from untrusted outputs and right-aligns cells; inline styles survive."""
-    from osteo_teach.compare import CELL_STYLE, comparison_html
+    from osteo_teach.cite import CELL_STYLE
+    from osteo_teach.compare import comparison_html
 
     html = comparison_html("fracture_reduction")
     assert "<style>" not in html

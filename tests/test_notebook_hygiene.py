@@ -12,13 +12,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-import nbclean  # noqa: E402
+import nbclean
 
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+from osteo_teach.lessons import all_lessons
+
+#: Every lesson's notebook, from the lesson registry.
+NOTEBOOKS = [lesson.notebook for lesson in all_lessons()]
 
 
 def test_there_are_notebooks():
     assert any(p.name == "00_start_here.ipynb" for p in NOTEBOOKS)
+
+
+def test_every_notebook_is_a_registered_lesson_and_every_lesson_has_its_notebook():
+    on_disk = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+    assert on_disk == sorted(p.name for p in NOTEBOOKS), "declare each lesson (LESSON = Lesson(...)) in its module"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -56,8 +64,8 @@ ALLOWED_DIGITS = re.compile(
     | \b\d+-minute\b                              # "a 50-minute class"
     | \bExercise\ \d+\b                           # exercise numbering
     | ^[ \t]*(?:\#+[ \t]*)?\d+\.[ \t]             # numbered list items and "## 1. ..." headings
-    | \b[Nn]otebooks?\ 0[0-6](?:\ to\ 0[0-6])?\b  # "notebook 04", "notebooks 01 to 05"
-    | \b0[0-6]_\w+                                # notebook file names
+    | \b[Nn]otebooks?\ \d\d(?:\ to\ \d\d)?\b      # "notebook 04", "notebooks 01 to 05"
+    | \b\d\d_[a-z]\w*                             # notebook file names (lesson ids)
     | \b(?:TA|IPG)\d+\b                           # NICE guidance ids (TA279, IPG166)
     | \b(?:ASBMR|Cochrane|AAOS|AJNR|Buchbinder)(?:\ task\ force|\ review|\ guideline)?\ (?:19|20)\d\d\b
     | \bSF-36\b                                   # name of a questionnaire
@@ -89,8 +97,10 @@ def test_notebook_prose_types_no_numbers(path):
 
 
 def test_typed_number_check_catches_old_prose():
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("- Why do some bones heal in about 6 weeks and others take months?"),
-        nbformat.v4.new_markdown_cell("### Exercise 1 (5 minutes)\n\n1. See `nrs_below_4_at_14d` and NICE TA279."),
-    ])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("- Why do some bones heal in about 6 weeks and others take months?"),
+            nbformat.v4.new_markdown_cell("### Exercise 1 (5 minutes)\n\n1. See `nrs_below_4_at_14d` and NICE TA279."),
+        ]
+    )
     assert typed_numbers(nb) == ["cell 0: - Why do some bones heal in about 6 weeks and others take months?"]

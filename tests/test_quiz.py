@@ -12,13 +12,8 @@ from osteo_teach.quiz import Quiz
 
 from .conftest import DATA
 
-LESSONS = [
-    "01_osteoporosis_and_fractures",
-    "02_fracture_reduction",
-    "03_healing_timelines",
-    "04_vertebral_augmentation",
-    "05_evidence",
-]
+#: The lessons the quiz must cover, from the lesson registry.
+LESSONS = [lesson.id for lesson in ot.all_lessons() if lesson.quiz]
 QUESTIONS = list(load().table("quiz"))
 
 
@@ -136,8 +131,6 @@ def test_answer_must_be_an_option(tmp_path):
 
 
 def test_quiz_sources_must_exist(tmp_path):
-    target = _broken_quiz(
-        tmp_path, "sources: [pearson2016_smoking]", "sources: [no_such_study]"
-    )
+    target = _broken_quiz(tmp_path, "sources: [pearson2016_smoking]", "sources: [no_such_study]")
     with pytest.raises(DataError, match="unknown source key 'no_such_study'"):
         ot.load(target)

@@ -16,13 +16,13 @@ import secrets
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from osteo_teach.lab import lab_argv
+from osteo_teach.lessons import Lesson, WidgetSpec, widget_specs
 
 from .conftest import broken_data_dir
 from .notebook_runner import (
@@ -39,14 +39,6 @@ from .notebook_runner import (
     text_outputs,
 )
 from .test_data import BROKEN_CASES
-from .widget_discovery import (
-    FoundWidget,
-    combinations,
-    count_combinations,
-    discover_widgets,
-    each_value,
-    shown_errors,
-)
 
 NOTEBOOKS = notebooks()
 NOTEBOOK_IDS = [p.name for p in NOTEBOOKS]
@@ -102,7 +94,7 @@ def test_notebook_text_output_repeats_exactly(offline_runs, name):
     runs, _, _ = offline_runs
     first, second = (text_outputs(run.nb) for run in runs[name])
     assert any(first), f"{name} printed no text at all"
-    for index, (one, two) in enumerate(zip(first, second)):
+    for index, (one, two) in enumerate(zip(first, second, strict=False)):
         assert one == two, f"{name}: code cell {index} printed different text on a second clean run"
 
 
@@ -111,7 +103,8 @@ def test_running_the_notebooks_writes_nothing_into_data_or_notebooks(offline_run
     changes = snapshot_diff(before, after)
     assert not changes, "\n".join(changes)
     leftovers = [
-        p for p in [*DATA_DIR.rglob("*"), *NOTEBOOKS_DIR.rglob("*")]
+        p
+        for p in [*DATA_DIR.rglob("*"), *NOTEBOOKS_DIR.rglob("*")]
         if p.name in {"__pycache__", ".ipynb_checkpoints"} or p.suffix == ".pyc"
     ]
     assert leftovers == []
@@ -127,9 +120,10 @@ def test_using_the_package_in_process_writes_nothing_into_data_or_notebooks():
     before = snapshot(DATA_DIR, NOTEBOOKS_DIR)
     with contextlib.redirect_stdout(io.StringIO()):
         osteo_teach.start()
-    osteo_teach.data._load_uncached(DATA_DIR.resolve())
-    for widget in discover_widgets():
-        for _ in each_value(widget.fresh()):
+    course = osteo_teach.data._load_uncached(DATA_DIR.resolve())
+    for _, spec in widget_specs():
+        widget = spec.build(course)
+        for _ in spec.states(widget):
             pass
     changes = snapshot_diff(before, snapshot(DATA_DIR, NOTEBOOKS_DIR))
     assert not changes, "\n".join(changes)
@@ -210,9 +204,7 @@ def _notebook_for(index: int) -> Path:
     [(case, _notebook_for(i)) for i, case in enumerate(BROKEN)] if NOTEBOOKS else [],
     ids=[f"{case}-{_notebook_for(i).stem[:2]}" for i, case in enumerate(BROKEN)] if NOTEBOOKS else [],
 )
-def test_broken_data_stops_the_notebook_at_its_first_cell_with_the_loaders_message(
-    case, notebook, tmp_path
-):
+def test_broken_data_stops_the_notebook_at_its_first_cell_with_the_loaders_message(case, notebook, tmp_path):
     directory = broken_data_dir(case, tmp_path).resolve()
     env = dict(os.environ, OSTEO_TEACH_DATA=str(directory))
     run = run_notebook(notebook, env=env)
@@ -228,49 +220,39 @@ def test_broken_data_stops_the_notebook_at_its_first_cell_with_the_loaders_messa
     assert len(frames) <= 2, trace
 
 
-# --- every combination of every dropdown -----------------------------------------
+# --- every state of every declared widget ----------------------------------------
 
-WIDGETS = discover_widgets()
-
-#: Above this many combinations a widget's controls are taken one at a time.
-MAX_PRODUCT = 5000
+SPECS = widget_specs()
 
 
-def test_the_known_widgets_are_discovered():
-    names = {w.name for w in WIDGETS}
-    assert "osteo_teach.widgets.ComparisonExplorer" in names, names
+def test_every_lesson_with_controls_declares_its_widgets():
+    assert SPECS, "no widget declared in the lesson registry"
+    names = {spec.name for _, spec in SPECS}
+    assert {"TimelineExplorer", "Quiz"} <= names, names
 
 
-def _check_shown(widget: FoundWidget, chosen) -> None:
+@pytest.mark.parametrize("lesson, spec", SPECS, ids=[f"{lesson.id[:2]}-{spec.name}" for lesson, spec in SPECS])
+def test_every_reachable_state_of_every_widget_shows_its_output(lesson: Lesson, spec: WidgetSpec):
+    """Every state a student can reach shows output and no error; a pure twin draws the same.
+
+    The widget is built exactly as its declaration says (a failure to build fails here).
+    """
+    import osteo_teach
     from osteo_teach.plots import is_blank_png
 
-    instance = widget.instance
-    assert shown_errors(instance) == [], (chosen, shown_errors(instance))
-    panel = widget.figure_panel()
-    if panel is not None:
-        assert panel.png and not is_blank_png(panel.png), chosen
-        assert panel.summary, chosen
-    if isinstance(getattr(type(instance), "text", None), property) or "text" in vars(instance):
-        assert instance.text, chosen
-
-
-@pytest.mark.parametrize("widget", WIDGETS, ids=[w.name for w in WIDGETS])
-def test_every_combination_of_every_dropdown_works(widget):
-    """Every reachable combination of the widget's choices shows its output, no error.
-
-    Widgets with more than MAX_PRODUCT combinations (the quiz: one independent
-    card per question) get every value of every control instead.
-    """
-    fresh = widget.fresh()
-    if count_combinations(fresh) <= MAX_PRODUCT:
-        choices = combinations(fresh)
-    else:
-        choices = ((choice,) for choice in each_value(fresh))
+    widget = spec.build(osteo_teach.load())
     seen = 0
-    for chosen in choices:
+    for state in spec.states(widget):
         seen += 1
-        _check_shown(fresh, chosen)
-    assert seen >= max(len(c.options) if hasattr(c, "options") else 2 for c in fresh.controls)
+        assert spec.error(widget) is None, (state, spec.error(widget))
+        shown = spec.shows(widget)
+        assert shown, state
+        if spec.draws_figure:
+            assert isinstance(shown, bytes) and not is_blank_png(shown), state
+        if spec.direct is not None:
+            assert spec.direct(widget) == shown, f"{state}: differs from a fresh draw"
+    controls = spec.controls(widget)
+    assert seen >= max(len(getattr(c, "options", (0, 1))) for c in controls)
 
 
 # --- the lab server: local only, token required ----------------------------------
@@ -305,7 +287,7 @@ def _listening(pid: int) -> list[tuple[str, int]]:
             if width == 8:
                 address = socket.inet_ntop(socket.AF_INET, raw[::-1])
             else:
-                words = b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4))
+                words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
                 address = socket.inet_ntop(socket.AF_INET6, words)
             found.append((address, int(hex_port, 16)))
     return found

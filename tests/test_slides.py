@@ -136,9 +136,7 @@ def test_handout_is_one_file_with_nothing_remote(built):
 
 def test_widget_state_needs_only_the_bundled_widget_modules(built):
     text = built["handout"].read_text()
-    match = re.search(
-        r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', text, re.S
-    )
+    match = re.search(r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', text, re.S)
     assert match, "the executed notebook stored its widget state"
     state = json.loads(match.group(1))["state"]
     modules = {model["model_module"] for model in state.values()}

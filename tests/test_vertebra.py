@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from osteo_teach.compare import ALL_ASPECTS, NOT_COVERED, comparison_text
+from osteo_teach.compare import ALL_ASPECTS, NOT_COVERED, ComparisonExplorer, comparison_text
 from osteo_teach.data import load
 from osteo_teach.plots import is_blank_png, new_figure, render_png
 from osteo_teach.style import use_style
@@ -16,7 +16,6 @@ from osteo_teach.vertebra import (
     steps_of,
     steps_text,
 )
-from osteo_teach.widgets import ComparisonExplorer
 
 
 def test_steps_load_for_both_procedures_in_order_with_sources():
@@ -152,6 +151,19 @@ def test_comparison_aspects_for_the_issue_are_sourced_for_both():
             assert procedure.aspects[aspect].sources, (pid, aspect)
     leakage = comparison_text("vertebral_augmentation", "cement_leakage")
     assert "CT" in leakage and "meta-analysis" in leakage and "detect" in leakage
-    # No verified source gives the anaesthesia for kyphoplasty: the widget says so.
+    # Anaesthesia: NICE IPG166 for kyphoplasty; a radiology series and two sham trials for
+    # vertebroplasty (no clinic pages). Every aspect of the pair is now covered by a source.
     anaesthesia = comparison_text("vertebral_augmentation", "anaesthesia")
-    assert NOT_COVERED in anaesthesia.split("- Balloon kyphoplasty:")[1]
+    vp, kp = anaesthesia.split("- Balloon kyphoplasty:")
+    assert "local or general anaesthesia" in kp.lower() and "nice_ipg166" in kp
+    assert "conscious sedation" in vp and "bonnard2017_local_anaesthesia" in vp
+    assert NOT_COVERED not in comparison_text("vertebral_augmentation", ALL_ASPECTS)
+
+
+def test_kyphoplasty_access_is_a_small_incision_then_a_drilled_channel():
+    data = load()
+    access = data.get("procedures", "balloon_kyphoplasty").aspects["access"]
+    assert "small incision" in access.text and "hand drill" in access.text
+    assert "through the skin made with a hand drill" not in access.text
+    drill = next(s for s in steps_of("balloon_kyphoplasty") if s.id == "bkp_drill")
+    assert "small incision" in drill.description.text and drill.description.sources[0] == "nice_ipg166"

@@ -70,9 +70,7 @@ def execute(path: Path, style: str = "classroom", timeout: int = 600) -> nbforma
     )
     for cell in nb.cells:  # nbval's marker means nothing to a reader
         if cell.cell_type == "code":
-            cell.source = "\n".join(
-                line for line in cell.source.splitlines() if line.strip() != "# NBVAL_CHECK_OUTPUT"
-            )
+            cell.source = "\n".join(line for line in cell.source.splitlines() if line.strip() != "# NBVAL_CHECK_OUTPUT")
     return nb
 
 
@@ -155,8 +153,9 @@ def _write_index(out: Path) -> None:
             f'<li><code>{html.escape(name)}</code>: <a href="slides/{html.escape(deck.name)}">slides</a> {link}</li>'
         )
     (out / "index.html").write_text(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>osteo-teach slides and handouts</title></head>\n"
-        "<body style=\"font-family:sans-serif;max-width:50em;margin:2em auto\">\n"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<title>osteo-teach slides and handouts</title></head>\n"
+        '<body style="font-family:sans-serif;max-width:50em;margin:2em auto">\n'
         "<h1>osteo-teach: slides and handouts</h1>\n"
         "<p><strong>For education only, not medical advice.</strong> Everything here works offline. "
         "Slides: arrow keys to move, <kbd>S</kbd> for speaker notes, <kbd>F</kbd> for full screen.</p>\n"

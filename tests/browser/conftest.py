@@ -14,6 +14,7 @@ The machinery itself lives in :mod:`tests.browser.lab_driver` (usable without py
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import statistics
@@ -147,10 +148,8 @@ def ran_notebook(request: pytest.FixtureRequest, browser: Any, lab_server: LabSe
         shot = screenshot_notebook(page, SCREENSHOTS / f"{stem}.png")
     except Exception as exc:
         with_shot = ""
-        try:
+        with contextlib.suppress(Exception):
             with_shot = f"; screenshot: {screenshot_notebook(page, SCREENSHOTS / f'{stem}-FAILED.png')}"
-        except Exception:  # noqa: BLE001 - the original error matters more
-            pass
         guarded.close()
         lab_server.shutdown_kernels()
         copy_notebooks(REPO_NOTEBOOKS, lab_server.root, names=[name])
@@ -187,5 +186,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     TIMINGS_FILE.write_text(
         json.dumps({"run_all_seconds": TIMINGS, "change_seconds": CHANGE_TIMES}, indent=2), encoding="utf-8"
     )
-    reporter.write_line(f"(written to {TIMINGS_FILE.relative_to(REPO_ROOT)}; screenshots in "
-                        f"{SCREENSHOTS.relative_to(REPO_ROOT)}/)")
+    reporter.write_line(
+        f"(written to {TIMINGS_FILE.relative_to(REPO_ROOT)}; screenshots in {SCREENSHOTS.relative_to(REPO_ROOT)}/)"
+    )

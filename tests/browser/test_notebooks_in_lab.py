@@ -10,7 +10,6 @@ procedure stepper (each choice must redraw the figure).
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
@@ -19,10 +18,10 @@ import pytest
 
 import osteo_teach
 from osteo_teach.compare import ALL_ASPECTS, NOT_COVERED
+from osteo_teach.lessons import all_lessons, widget_specs
 
 from .conftest import RanNotebook
 from .lab_driver import (
-    REPO_NOTEBOOKS,
     dropdown_select,
     figure_src,
     new_guarded_page,
@@ -38,22 +37,24 @@ from .lab_driver import (
 
 pytestmark = pytest.mark.browser
 
-#: Every notebook in notebooks/, found when the tests are collected.
-NOTEBOOKS = sorted(path.name for path in REPO_NOTEBOOKS.glob("*.ipynb"))
+#: Every lesson's notebook, from the lesson registry.
+NOTEBOOKS = [f"{lesson.id}.ipynb" for lesson in all_lessons()]
+
 
 #: Notebooks holding each interactive piece (the tests fail if they do not show it).
-COMPARISON_NOTEBOOKS = ["02_fracture_reduction.ipynb", "04_vertebral_augmentation.ipynb"]
-TIMELINE_NOTEBOOKS = ["03_healing_timelines.ipynb"]
-STEPPER_NOTEBOOKS = ["04_vertebral_augmentation.ipynb"]
+def _notebooks_with(widget: str) -> list[str]:
+    """The lessons (notebook file names) that declare ``widget`` in the registry."""
+    return [f"{lesson.id}.ipynb" for lesson, spec in widget_specs() if spec.name == widget]
 
-#: A code cell that builds one of the course's widgets (so the notebook must show a widget view).
-_WIDGET_CALL = re.compile(r"\b(\w*(Explorer|Stepper|Quiz)\w*\(|quiz\.section\(|\.scoreboard\b)")
+
+COMPARISON_NOTEBOOKS = _notebooks_with("ComparisonExplorer")
+TIMELINE_NOTEBOOKS = _notebooks_with("TimelineExplorer")
+STEPPER_NOTEBOOKS = _notebooks_with("ProcedureStepper")
 
 
 def builds_widgets(name: str) -> bool:
-    """Whether a notebook's code builds one of the course's widgets (read from its source)."""
-    nb = nbformat.read(REPO_NOTEBOOKS / name, as_version=4)
-    return any(_WIDGET_CALL.search(cell.source) for cell in nb.cells if cell.cell_type == "code")
+    """Whether the lesson declares widgets in the registry (so its page must show widget views)."""
+    return any(f"{lesson.id}.ipynb" == name for lesson, _ in widget_specs())
 
 
 # --------------------------------------------------------------------------- every notebook
@@ -62,10 +63,12 @@ def builds_widgets(name: str) -> bool:
 @pytest.mark.parametrize("ran_notebook", NOTEBOOKS, indirect=True)
 def test_notebook_runs_in_lab_with_no_error_and_every_widget_rendered(ran_notebook: RanNotebook) -> None:
     report = ran_notebook.report
-    print(f"\n{ran_notebook.name}: run all -> idle with widgets rendered in {ran_notebook.seconds:.2f} s; "
-          f"{report.rendered_widget_views} widget views; screenshot {ran_notebook.screenshot}; "
-          f"browser console errors: {ran_notebook.guarded.console_errors}")
-    assert report.errors == [], f"cells show errors:\n" + "\n---\n".join(report.errors)
+    print(
+        f"\n{ran_notebook.name}: run all -> idle with widgets rendered in {ran_notebook.seconds:.2f} s; "
+        f"{report.rendered_widget_views} widget views; screenshot {ran_notebook.screenshot}; "
+        f"browser console errors: {ran_notebook.guarded.console_errors}"
+    )
+    assert report.errors == [], "cells show errors:\n" + "\n---\n".join(report.errors)
     assert report.unrendered == [], f"widgets did not render: {report.unrendered}"
     assert report.widget_messages == [], f"widgets show an error message: {report.widget_messages}"
     # Every widget the kernel displayed (as saved in the file) is rendered on screen.
@@ -104,7 +107,9 @@ def test_comparison_widget_shows_the_chosen_pair_and_aspect(ran_notebook: RanNot
             labels = [aspects[aid].label for aid in comparison.aspects]
             started = time.perf_counter()
             pair.select_option(label=comparison.title)
-            wait_for_texts(view, "table.ot-comparison thead th, table.ot-comparison tbody th", ["Aspect", *names, *labels])
+            wait_for_texts(
+                view, "table.ot-comparison thead th, table.ot-comparison tbody th", ["Aspect", *names, *labels]
+            )
             ran_notebook.change_times.append(time.perf_counter() - started)
             expect(aspect.locator("option")).to_have_text(["All aspects", *labels])
             for aspect_id in [*comparison.aspects, ALL_ASPECTS]:
@@ -161,14 +166,27 @@ def _drive_figure_widget(ran: RanNotebook, first_label: str, expected: dict[str,
 
 
 @pytest.mark.parametrize("ran_notebook", TIMELINE_NOTEBOOKS, indirect=True)
-def test_timeline_explorer_redraws_for_each_site_and_reduction(ran_notebook: RanNotebook) -> None:
-    from osteo_teach.healing import REDUCTIONS
+def test_timeline_explorer_offers_each_site_only_its_treatments(ran_notebook: RanNotebook) -> None:
+    """Choose every site, then every treatment the page offers for it: only that site's pathways."""
+    from playwright.sync_api import expect
+
+    from osteo_teach.timeline import pathways_for, sites_with_pathways
 
     data = osteo_teach.load()
-    sites = [s.name for s in data.table("fracture_sites").values()]
-    reductions = [data.get("procedures", r).name for r in REDUCTIONS]
-    redraws = _drive_figure_widget(ran_notebook, "Fracture site:", {"Fracture site:": sites, "Reduction:": reductions})
-    assert redraws == len(sites) + len(reductions)
+    sites = sites_with_pathways(data)
+    view = widget_outputs(ran_notebook.page, has_label="Fracture site:").first
+    site_select = dropdown_select(view, "Fracture site:")
+    assert option_labels(site_select) == [s.name for s in sites]
+    redraws = 0
+    for site in [*sites[1:], sites[0]]:
+        before = figure_src(view)
+        site_select.select_option(label=site.name)
+        wait_for_new_figure(view, before)
+        treatments = [p.name for p in pathways_for(site.id, data)]
+        expect(dropdown_select(view, "Treatment:").locator("option")).to_have_text(treatments)
+        if len(treatments) > 1:
+            redraws += _drive_figure_widget(ran_notebook, "Fracture site:", {"Treatment:": treatments})
+    assert redraws == sum(len(pathways_for(s.id, data)) for s in sites if len(pathways_for(s.id, data)) > 1)
 
 
 @pytest.mark.parametrize("ran_notebook", STEPPER_NOTEBOOKS, indirect=True)
@@ -179,7 +197,7 @@ def test_procedure_stepper_redraws_for_each_procedure_and_step(ran_notebook: Ran
     procedure_ids = procedures_with_steps(data)
     names = [data.get("procedures", p).name for p in procedure_ids]
     # Walk the steps of every procedure: choose the procedure, then each of its steps.
-    for procedure_id, name in zip([*procedure_ids[1:], procedure_ids[0]], [*names[1:], names[0]]):
+    for procedure_id, name in zip([*procedure_ids[1:], procedure_ids[0]], [*names[1:], names[0]], strict=False):
         steps = [f"{s.order}. {s.title}" for s in steps_of(procedure_id, data)]
         view = widget_outputs(ran_notebook.page, has_label="Procedure:").first
         procedure = dropdown_select(view, "Procedure:")

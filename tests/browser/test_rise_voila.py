@@ -18,9 +18,9 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -140,8 +140,15 @@ def voila_url(lab_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     port = _free_port()
     log = open(workdir / "voila.log", "wb")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
-        [sys.executable, "-m", "voila", f"notebooks/{NOTEBOOK}", "--no-browser",
-         f"--port={port}", "--Voila.ip=127.0.0.1"],
+        [
+            sys.executable,
+            "-m",
+            "voila",
+            f"notebooks/{NOTEBOOK}",
+            "--no-browser",
+            f"--port={port}",
+            "--Voila.ip=127.0.0.1",
+        ],
         cwd=lab_root,
         env=env,
         stdin=subprocess.DEVNULL,

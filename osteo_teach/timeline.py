@@ -1,0 +1,467 @@
+"""The timeline explorer: what happens after a fracture, for a treatment that exists.
+
+A student chooses a fracture site, then one of *that site's* treatment pathways
+from ``data/pathways.yaml`` (wrist: cast, closed reduction and cast, or plate;
+hip: fixation or arthroplasty, never a cast; spine: non-operative care,
+vertebroplasty or kyphoplasty). The figure shows the healing phases, each step of
+the pathway at its sourced time (hatched and labelled "illustrative" where no
+source gives the time), the healing time after this treatment (or the site's,
+with a caution when it was measured after another kind of treatment), and the
+"about 6 weeks for most bones" reference line.
+
+The explorer cannot draw a treatment a site does not have: its second dropdown
+lists only the pathways recorded for the chosen site.
+
+Taught in: ``notebooks/03_healing_timelines.ipynb``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import textwrap
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import ipywidgets as widgets
+
+from .cite import cited_text
+from .data import CourseData, load
+from .healing import REFERENCE_FACT, draw_phase_row, phases_in_order, reference_line
+from .plots import legend_below
+from .records import FractureSite, HealingPhase, KeyFact, Pathway, PathwayStep, SourcedText, WeekRange
+from .style import OKABE_ITO
+from .widgets import FigurePanel, controls_row, details_html, dropdown
+
+if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not with the module
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "STEP_STYLES",
+    "Timeline",
+    "sites_with_pathways",
+    "pathways_for",
+    "resolve_timeline",
+    "draw_timeline",
+    "timeline_text",
+    "TimelineExplorer",
+]
+
+#: How each kind of step is drawn: colour, marker, and whether it continues onwards.
+STEP_STYLES: dict[str, tuple[str, str, bool]] = {
+    "surgery": (OKABE_ITO["vermillion"], "X", False),
+    "reduction": (OKABE_ITO["vermillion"], "P", False),
+    "procedure": (OKABE_ITO["vermillion"], "X", False),
+    "immobilisation": (OKABE_ITO["reddish_purple"], "s", False),
+    "check_xray": (OKABE_ITO["black"], "D", False),
+    "review": (OKABE_ITO["black"], "o", False),
+    "mobilisation": (OKABE_ITO["blue"], ">", True),
+    "weight_bearing": (OKABE_ITO["bluish_green"], ">", True),
+    "physiotherapy": (OKABE_ITO["blue"], ">", True),
+}
+HEALING_COLOUR = OKABE_ITO["sky_blue"]
+ILLUSTRATIVE_HATCH = "///"
+#: Narrower windows (in weeks) are not drawn as a box.
+_MIN_WINDOW = 0.4
+_TEXT_BOX = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5}
+
+
+def _weeks(low: float, high: float) -> str:
+    return f"{low:g} weeks" if low == high else f"{low:g}-{high:g} weeks"
+
+
+@dataclass(frozen=True)
+class Healing:
+    """The healing time drawn for a pathway: its own, or the site's (with a caution).
+
+    ``weeks`` is ``None`` when no primary study, guideline or review gives one: the
+    row then says so instead of drawing a bar.
+    """
+
+    weeks: WeekRange | None
+    central_weeks: float | None
+    qualifier: str
+    measure: str
+    statement: SourcedText
+    #: Said when the site's range was measured after another kind of treatment.
+    caution: str | None = None
+
+    def describe(self) -> str:
+        """``6-12 weeks (typical; time to union)`` or what says that no source gives it."""
+        if self.weeks is None:
+            return f"{NO_HEALING_TIME} ({self.measure})"
+        return f"{_weeks(self.weeks.min, self.weeks.max)} ({self.qualifier}; {self.measure})"
+
+
+#: What the healing row says where no primary study, guideline or review gives a time.
+NO_HEALING_TIME = "no healing time in verified sources"
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Everything the explorer shows for one site and one of its pathways."""
+
+    site: FractureSite
+    pathway: Pathway
+    phases: list[HealingPhase]
+    healing: Healing
+    reference: SourcedText
+    reference_weeks: float
+
+    @property
+    def steps(self) -> list[PathwayStep]:
+        return self.pathway.steps
+
+    def step(self, kind: str) -> PathwayStep:
+        """The first step of one kind (KeyError if the pathway has none)."""
+        for step in self.pathway.steps:
+            if step.kind == kind:
+                return step
+        raise KeyError(f"the pathway '{self.pathway.id}' has no '{kind}' step")
+
+
+def sites_with_pathways(data: CourseData | None = None) -> list[FractureSite]:
+    """The fracture sites that have at least one treatment pathway, in data order."""
+    data = data or load()
+    used = {p.site for p in data.records(Pathway)}
+    return [site for site in data.records(FractureSite) if site.id in used]
+
+
+def pathways_for(site_id: str, data: CourseData | None = None) -> list[Pathway]:
+    """The treatments recorded for one site; a KeyError naming the valid sites otherwise."""
+    data = data or load()
+    found = [p for p in data.records(Pathway) if p.site == site_id]
+    if not found:
+        known = ", ".join(s.id for s in sites_with_pathways(data))
+        raise KeyError(f"no treatment pathway for fracture site '{site_id}': expected one of {known}")
+    return found
+
+
+def _healing(site: FractureSite, pathway: Pathway) -> Healing:
+    if pathway.healing is not None:
+        h = pathway.healing
+        return Healing(h.weeks, h.central_weeks, h.qualifier, h.measure, h.statement)
+    caution = None
+    if site.measured_after == "surgery" and not pathway.operative:
+        caution = f"this site's healing time was measured after surgery ({site.measure}); without surgery it may differ"
+    elif site.measured_after == "no surgery" and pathway.operative:
+        caution = f"this site's healing time was measured without surgery ({site.measure}); after surgery it may differ"
+    if site.healing_weeks is None:
+        caution = None  # nothing is drawn, so nothing can mislead
+    return Healing(site.healing_weeks, site.central_weeks, site.qualifier or "", site.measure, site.statement, caution)
+
+
+def resolve_timeline(site_id: str, pathway_id: str, data: CourseData | None = None) -> Timeline:
+    """What to draw for one site and one of its pathways.
+
+    A pathway of another site, or an unknown id, raises a KeyError whose message
+    lists the treatments this site has.
+    """
+    data = data or load()
+    site = data.record(FractureSite, site_id)
+    options = pathways_for(site_id, data)
+    pathway = next((p for p in options if p.id == pathway_id), None)
+    if pathway is None:
+        raise KeyError(
+            f"'{pathway_id}' is not a treatment for {site.name.lower()}: expected one of "
+            f"{', '.join(p.id for p in options)}"
+        )
+    fact = data.record(KeyFact, REFERENCE_FACT)
+    return Timeline(
+        site=site,
+        pathway=pathway,
+        phases=phases_in_order(data),
+        healing=_healing(site, pathway),
+        reference=fact.statement,
+        reference_weeks=float(fact.value or 0),
+    )
+
+
+# --- drawing -----------------------------------------------------------------
+
+
+def _row_label(step: PathwayStep) -> str:
+    label = "\n".join(textwrap.wrap(step.label, 24))
+    return f"{label}\n(illustrative)" if step.timing.illustrative else label
+
+
+def _when(step: PathwayStep) -> str:
+    """``day 1``, ``weeks 0-6``, ``until week 6`` ... as the label beside a step."""
+    if step.ends is not None:
+        start = step.starts.describe()
+        end = step.ends.describe()
+        prefix = "at least until" if step.minimum else "until"
+        return f"from {start}, {prefix} {end}" if step.starts.max > 0 else f"{prefix} {end}"
+    onwards = STEP_STYLES[step.kind][2]
+    return f"from {step.starts.describe()}" if onwards else step.starts.describe()
+
+
+def _fade(ax, y: float, low: float, high: float, colour: str, height: float = 0.6) -> None:
+    """An end that lies somewhere between ``low`` and ``high``: fading out."""
+    from matplotlib.patches import Rectangle
+
+    steps = 12
+    width = (high - low) / steps
+    for i in range(steps):
+        alpha = 0.9 * (1 - (i + 0.5) / steps)
+        ax.add_patch(Rectangle((low + i * width, y - height / 2), width, height, color=colour, alpha=alpha, lw=0))
+
+
+def _draw_step(ax, y: float, step: PathwayStep, x_end: float) -> None:
+    colour, marker, onwards = STEP_STYLES[step.kind]
+    illustrative = step.timing.illustrative
+    start_lo, start_hi = step.starts.in_weeks
+    if step.ends is not None:  # a span: from its start to its (fuzzy) end
+        end_lo, end_hi = step.ends.in_weeks
+        if illustrative:
+            ax.barh(
+                y,
+                end_hi - start_lo,
+                left=start_lo,
+                height=0.6,
+                facecolor="white",
+                edgecolor=colour,
+                hatch=ILLUSTRATIVE_HATCH,
+                lw=2,
+            )
+        else:
+            ax.barh(y, max(end_lo - start_lo, 0), left=start_lo, height=0.6, color=colour, alpha=0.9, lw=0)
+            if end_hi > end_lo:
+                _fade(ax, y, end_lo, end_hi, colour)
+        label_x = end_hi
+    else:  # an event (with a window if its time varies), or a start that continues onwards
+        if start_hi - start_lo >= _MIN_WINDOW:  # a window of days is told by its label, not a sliver
+            ax.barh(
+                y,
+                start_hi - start_lo,
+                left=start_lo,
+                height=0.5,
+                facecolor="white",
+                edgecolor=colour,
+                hatch=ILLUSTRATIVE_HATCH if illustrative else None,
+                lw=1.5,
+            )
+        ax.plot(
+            [start_lo if onwards else (start_lo + start_hi) / 2],
+            [y],
+            marker=marker,
+            ms=14,
+            color=colour,
+            ls="none",
+            zorder=6,
+            markerfacecolor="white" if illustrative else colour,
+            markeredgewidth=2,
+            clip_on=False,
+        )
+        label_x = start_hi
+        if onwards:
+            arrow_end = min(start_hi + 0.12 * x_end, x_end)
+            ax.annotate(
+                "",
+                xy=(arrow_end, y),
+                xytext=(start_hi, y),
+                arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 2, "ls": "--" if illustrative else "-"},
+            )
+            label_x = arrow_end
+    ax.text(label_x + x_end * 0.012, y, _when(step), fontsize="small", va="center", bbox=_TEXT_BOX, zorder=7)
+
+
+def _draw_healing(ax, y: float, healing: Healing, x_end: float) -> None:
+    if healing.weeks is None:
+        ax.text(0.2, y, NO_HEALING_TIME, va="center", fontsize="small", style="italic", bbox=_TEXT_BOX)
+        return
+    low, high = healing.weeks.min, healing.weeks.max
+    if high > low:
+        ax.barh(y, high - low, left=low, height=0.6, color=HEALING_COLOUR, alpha=0.85, lw=0)
+    else:
+        ax.plot([low], [y], marker="D", ms=11, color=HEALING_COLOUR, ls="none", clip_on=False)
+    if healing.central_weeks is not None and high > low:
+        ax.plot([healing.central_weeks], [y], marker="o", ms=8, color=OKABE_ITO["black"], ls="none")
+    ax.text(
+        high + x_end * 0.015,
+        y,
+        f"{_weeks(low, high)} ({healing.qualifier})",
+        va="center",
+        fontsize="small",
+        bbox=_TEXT_BOX,
+    )
+
+
+def draw_timeline(figure: Figure, site_id: str, pathway_id: str, data: CourseData | None = None) -> str:
+    """Draw one site's pathway over the healing phases; return the summary sentence."""
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import MaxNLocator
+
+    data = data or load()
+    timeline = resolve_timeline(site_id, pathway_id, data)
+    healing_end = timeline.healing.weeks.max if timeline.healing.weeks is not None else 0.0
+    ends = [max((s.ends or s.starts).in_weeks) for s in timeline.steps] + [healing_end, 12.0]
+    x_end = float(max(16, math.ceil(max(ends) * 1.35)))
+
+    ax = figure.add_subplot()
+    labels: list[str] = []
+    rows = len(timeline.phases) + len(timeline.steps) + 1
+    y = rows - 1
+    for index, phase in enumerate(timeline.phases):
+        draw_phase_row(ax, y, phase, index, x_end)
+        labels.append(phase.name)
+        y -= 1
+    for step in timeline.steps:
+        _draw_step(ax, y, step, x_end)
+        labels.append(_row_label(step))
+        y -= 1
+    _draw_healing(ax, y, timeline.healing, x_end)
+    labels.append("Healing time" + ("\n(see caution)" if timeline.healing.caution else ""))
+
+    ax.set_yticks(range(rows), list(reversed(labels)))
+    ax.set_xlim(-0.25, x_end)
+    ax.set_ylim(-0.7, rows - 0.1)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(axis="y", visible=False)
+    reference_line(ax, timeline.reference_weeks, rows - 0.5)
+    ax.set_xlabel("Time after the fracture (weeks; a day is 1/7 of a week)")
+    ax.set_title(f"{timeline.site.name}: {timeline.pathway.name}")
+    handles = [
+        Patch(
+            facecolor="white",
+            edgecolor=OKABE_ITO["black"],
+            hatch=ILLUSTRATIVE_HATCH,
+            label="hatched / hollow / dashed: illustrative timing (no source gives it)",
+        )
+    ]
+    if timeline.healing.caution:
+        handles.append(
+            Patch(
+                facecolor=OKABE_ITO["vermillion"],
+                edgecolor="none",
+                label="caution: healing time measured after another kind of treatment",
+            )
+        )
+    legend = legend_below(ax, handles, offset=-0.13)
+    if timeline.healing.caution:
+        legend.get_texts()[-1].set_color(OKABE_ITO["vermillion"])
+    return summary(timeline)
+
+
+def summary(timeline: Timeline) -> str:
+    """The figure in one sentence (for screen readers, handouts and tests)."""
+    parts = []
+    for step in timeline.steps:
+        parts.append(f"{step.label.lower()} {_when(step)}" + (" (illustrative)" if step.timing.illustrative else ""))
+    healing = timeline.healing
+    if healing.weeks is None:
+        healed = f"{NO_HEALING_TIME} for this site"
+    else:
+        article = "an" if healing.qualifier[:1] in ("a", "e", "i", "o", "u") else "a"
+        healed = (
+            f"{article} {healing.qualifier} healing time of "
+            f"{_weeks(healing.weeks.min, healing.weeks.max)} ({healing.measure})"
+        )
+    return (
+        f"{timeline.site.name}, {timeline.pathway.name.lower()}: healing phases from inflammation to "
+        f"remodelling; {'; '.join(parts)}; {healed}; the dashed line marks "
+        f"about {timeline.reference_weeks:g} weeks for most bones."
+        + (f" Caution: {healing.caution}." if healing.caution else "")
+    )
+
+
+def timeline_text(site_id: str, pathway_id: str, data: CourseData | None = None, width: int = 88) -> str:
+    """The explorer's content as plain text with sources (for printing, handouts and tests)."""
+    timeline = resolve_timeline(site_id, pathway_id, data)
+
+    def item(head: str, body: str) -> list[str]:
+        return [f"- {head}", textwrap.fill(body, width=width, initial_indent="    ", subsequent_indent="    ")]
+
+    healing = timeline.healing
+    lines = [f"{timeline.site.name.upper()} - {timeline.pathway.name.upper()}"]
+    lines += item("Who gets this treatment", cited_text(timeline.pathway.applies))
+    if healing.caution:
+        lines += item("Caution", healing.caution[0].upper() + healing.caution[1:] + ".")
+    for step in timeline.steps:
+        flag = " - timing illustrative" if step.timing.illustrative else ""
+        lines += item(f"{step.label}: {_when(step)}{flag}", cited_text(step.what))
+        lines.append(
+            textwrap.fill(
+                "When: " + cited_text(step.timing), width=width, initial_indent="    ", subsequent_indent="    "
+            )
+        )
+    lines += item(f"Healing time: {healing.describe()}", cited_text(healing.statement))
+    lines += item(f"Reference line: {timeline.reference_weeks:g} weeks", cited_text(timeline.reference))
+    return "\n".join(lines) + "\n"
+
+
+class TimelineExplorer(widgets.VBox):
+    """Choose a fracture site, then one of its treatments; see the timeline.
+
+    The treatment dropdown lists only the pathways recorded for the chosen site.
+    Exposes ``.png``, ``.summary``, ``.text`` and ``.error`` for tests.
+    """
+
+    def __init__(self, site_id: str = "wrist", pathway_id: str | None = None, data: CourseData | None = None) -> None:
+        self.data = data or load()
+        sites = sites_with_pathways(self.data)
+        if site_id not in {s.id for s in sites}:
+            site_id = sites[0].id
+        self.site_dropdown = dropdown("Fracture site:", [(s.name, s.id) for s in sites], site_id)
+        options = self._pathway_options(site_id)
+        if pathway_id not in {value for _, value in options}:
+            pathway_id = options[0][1]
+        self.pathway_dropdown = dropdown("Treatment:", self._all_pathway_options(), pathway_id)
+        self.pathway_dropdown.options = options
+        self.pathway_dropdown.value = pathway_id
+        self.panel = FigurePanel()
+        self.details = widgets.HTML()
+        self.text = ""
+        self._updating = False
+        self.site_dropdown.observe(self._on_site, names="value")
+        self.pathway_dropdown.observe(self._on_pathway, names="value")
+        super().__init__(
+            [controls_row(self.site_dropdown, self.pathway_dropdown), self.panel.widget, self.details],
+            layout=widgets.Layout(width="100%"),
+        )
+        self.show(site_id, pathway_id)
+
+    def _pathway_options(self, site_id: str) -> list[tuple[str, str]]:
+        return [(p.name, p.id) for p in pathways_for(site_id, self.data)]
+
+    def _all_pathway_options(self) -> list[tuple[str, str]]:
+        """Every pathway's label: sizes the dropdown once for the longest one."""
+        return [(p.name, p.id) for p in self.data.records(Pathway)]
+
+    @property
+    def png(self) -> bytes:
+        return self.panel.png
+
+    @property
+    def summary(self) -> str:
+        return self.panel.summary
+
+    @property
+    def error(self) -> str | None:
+        return self.panel.error
+
+    def _on_site(self, change: dict) -> None:
+        options = self._pathway_options(change["new"])
+        self._updating = True
+        try:
+            self.pathway_dropdown.options = options
+            self.pathway_dropdown.value = options[0][1]
+        finally:
+            self._updating = False
+        self.show(change["new"], options[0][1])
+
+    def _on_pathway(self, change: dict) -> None:
+        if not self._updating and change["new"] is not None:
+            self.show(self.site_dropdown.value, change["new"])
+
+    def show(self, site_id: str, pathway_id: str) -> None:
+        """Draw one site's pathway; an unknown or foreign pathway shows a message, not a traceback."""
+        try:
+            self.text = timeline_text(site_id, pathway_id, self.data)
+        except KeyError as exc:
+            self.text = ""
+            self.details.value = ""
+            self.panel.show_error(str(exc.args[0]))
+            return
+        self.panel.redraw(functools.partial(draw_timeline, site_id=site_id, pathway_id=pathway_id, data=self.data))
+        self.details.value = details_html("What is drawn, with sources", self.text)
