@@ -53,6 +53,9 @@ __all__ = [
     "UNIT_BOUNDS",
     "KeyFact",
     "QuizQuestion",
+    "QuizOption",
+    "NumericAnswer",
+    "ComputedAnswer",
     "ProcedureStep",
     "Trial",
     "TrialNumber",
@@ -927,40 +930,118 @@ class Pathway(Record):
         return self
 
 
-def _one_of_the_options(value: str, info: ValidationInfo) -> str:
-    """A quiz answer must be one of the question's options, word for word."""
-    options = info.data.get("options") or []
-    if value not in options:
-        raise PydanticCustomError(
-            "answer_not_an_option",
-            "the answer '{value}' is not one of the options; expected one of them, word for word",
-            {"value": value},
-        )
-    return value
+class QuizOption(BaseModel):
+    """One option of a question: its text, whether it is right, and why (sourced)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    text: str
+    correct: bool = False
+    #: Why this option is right, or why it is wrong, with its sources.
+    feedback: SourcedText | None = None
+
+
+class ComputedAnswer(BaseModel):
+    """A numeric answer computed from a trial's reported numbers (so it cannot drift from them).
+
+    ``measure``: ``difference`` (intervention minus control, as reported),
+    ``risk_difference`` (percentage points, from counts and their totals), or
+    ``nnt`` (number needed to treat: 1 / the absolute risk difference, rounded up).
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    trial: str
+    number: str
+    measure: Literal["difference", "risk_difference", "nnt"]
+
+
+class NumericAnswer(BaseModel):
+    """The expected number for a numeric question, and how close an answer must be."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    value: float | None = None
+    computed: ComputedAnswer | None = None
+    tolerance: Annotated[float, _within(0, None, "tolerance")]
+    unit: str
+    #: How the number is worked out, step by step, with the sources of the numbers used.
+    working: SourcedText
+
+    @model_validator(mode="after")
+    def _one_way(self) -> NumericAnswer:
+        if (self.value is None) == (self.computed is None):
+            raise PydanticCustomError(
+                "numeric_answer", "give the expected number either as 'value' or as 'computed', not both"
+            )
+        return self
 
 
 class QuizQuestion(Record):
-    """One multiple-choice question of the self-check quiz (``data/quiz.yaml``).
+    """One question of the self-check quiz (``data/quiz.yaml``, or a lesson's own quiz file).
 
-    ``notebook`` names the lesson whose objectives the question checks;
-    ``explanation`` is the sourced statement shown after an answer.
+    ``kind``: ``single`` (one right option), ``multiple`` (select every right
+    option) or ``numeric`` (type a number, accepted within a tolerance). Every
+    option carries its own feedback: why it is right or why it is wrong.
+    ``explanation`` is the sourced statement shown after any answer; ``skill``
+    says what the question asks of a student.
 
-    Taught in: ``notebooks/06_self_check.ipynb``.
+    Taught in: ``notebooks/06_self_check.ipynb`` (and the patient cases).
     """
 
     #: The lesson (notebook file name without ``.ipynb``) whose objectives the question checks;
     #: the quiz checks it against the lesson registry.
     notebook: Annotated[str, Field(pattern=r"^\d\d_[a-z0-9_]+$")]
+    kind: Literal["single", "multiple", "numeric"] = "single"
+    skill: Literal["recall", "understanding", "application", "analysis"] = "recall"
     question: str
-    options: Annotated[list[str], Field(min_length=2)]
-    answer: Annotated[str, AfterValidator(_one_of_the_options)]
+    options: list[QuizOption] = []
+    answer: NumericAnswer | None = None
     explanation: SourcedText
 
     @model_validator(mode="after")
-    def _distinct_options(self) -> QuizQuestion:
-        if len(set(self.options)) != len(self.options):
+    def _consistent(self) -> QuizQuestion:
+        texts = [option.text for option in self.options]
+        right = sum(option.correct for option in self.options)
+        if self.kind == "numeric":
+            if self.answer is None or self.options:
+                raise PydanticCustomError(
+                    "numeric_question", "a numeric question has an 'answer' (value, tolerance, unit) and no options"
+                )
+            return self
+        if self.answer is not None:
+            raise PydanticCustomError("choice_question", "a choice question has options, not an 'answer'")
+        if len(texts) < 2:
+            raise PydanticCustomError("too_few_options", "a choice question needs at least two options")
+        if len(set(texts)) != len(texts):
             raise PydanticCustomError("duplicate_option", "the options must all differ")
+        if self.kind == "single" and right != 1:
+            raise PydanticCustomError(
+                "one_right_option",
+                "a single-choice question needs exactly one option with 'correct: true' (found {n})",
+                {"n": right},
+            )
+        if self.kind == "multiple" and not 1 <= right < len(texts):
+            raise PydanticCustomError(
+                "some_right_options",
+                "a multiple-select question needs at least one right option and at least one wrong one",
+            )
         return self
+
+    @property
+    def right_options(self) -> list[str]:
+        """The texts of the right options."""
+        return [option.text for option in self.options if option.correct]
+
+    def option(self, text: str) -> QuizOption:
+        """One option by its text (a KeyError names the options)."""
+        for option in self.options:
+            if option.text == text:
+                return option
+        raise KeyError(
+            f"'{text}' is not an option of question {self.id}: expected one of "
+            f"{'; '.join(o.text for o in self.options)}"
+        )
 
 
 #: Every data file, in load order: ``data/<name>.yaml`` holds records of the model.

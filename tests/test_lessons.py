@@ -170,8 +170,12 @@ THROWAWAY_QUIZ = """
 - id: throwaway_question
   notebook: 99_throwaway
   question: Does surgery correct bone loss?
-  options: ["Yes", "No"]
-  answer: "No"
+  options:
+    - text: "Yes"
+      feedback: {text: Surgery repairs the fracture only., sources: [health_library_article]}
+    - text: "No"
+      correct: true
+      feedback: {text: Medication and lifestyle treat bone loss., sources: [health_library_article]}
   explanation: {text: Surgery repairs the fracture; medication and lifestyle treat bone loss., sources: [health_library_article]}
 """
 

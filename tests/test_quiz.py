@@ -9,12 +9,12 @@ import pytest
 import osteo_teach as ot
 from osteo_teach.data import DataError, load
 from osteo_teach.quiz import Quiz
+from osteo_teach.records import QuizQuestion
 
 from .conftest import DATA
 
 #: The lessons the quiz must cover, from the lesson registry.
 LESSONS = [lesson.id for lesson in ot.all_lessons() if lesson.quiz]
-QUESTIONS = list(load().table("quiz"))
 
 
 def test_quiz_covers_every_lesson_with_enough_questions():
@@ -27,59 +27,105 @@ def test_quiz_covers_every_lesson_with_enough_questions():
     assert "questions:" in quiz.overview()
 
 
+CHOICE = [q.id for q in load().records(QuizQuestion) if q.kind == "single"]
+MULTIPLE = [q.id for q in load().records(QuizQuestion) if q.kind == "multiple"]
+NUMERIC = [q.id for q in load().records(QuizQuestion) if q.kind == "numeric"]
+
+
+def _right(card):
+    return card.question.right_options[0]
+
+
+def _wrong(card):
+    return next(o.text for o in card.question.options if not o.correct)
+
+
 def test_correct_answers_are_spread_over_the_positions():
-    positions = {card.question.options.index(card.question.answer) for card in Quiz().cards}
+    positions = {
+        [o.correct for o in card.question.options].index(True)
+        for card in Quiz().cards
+        if card.question.kind == "single"
+    }
     assert len(positions) >= 3, "the right answer should not always be in the same place"
 
 
-@pytest.mark.parametrize("question_id", QUESTIONS)
+@pytest.mark.parametrize("question_id", CHOICE)
 def test_right_answer(question_id):
     quiz = Quiz()
     card = quiz.card(question_id)
     assert card.feedback.value == "" and quiz.score == 0
-    card.choose(card.question.answer)
+    card.choose(_right(card))
     assert card.correct is True
     assert card.feedback_text.startswith("Correct.")
-    assert card.question.explanation.text in card.feedback_text
-    for key in card.question.explanation.sources:
+    option = card.question.option(_right(card))
+    shown = option.feedback or card.question.explanation
+    assert shown.text in card.feedback_text
+    for key in shown.sources:
         assert key in card.feedback_text
         assert key in card.feedback.value
     assert (quiz.score, quiz.answered) == (1, 1)
     assert "Score: 1 right" in quiz.score_label.value
 
 
-@pytest.mark.parametrize("question_id", QUESTIONS)
-def test_wrong_answer_then_right(question_id):
+@pytest.mark.parametrize("question_id", CHOICE)
+def test_every_wrong_option_then_the_right_one(question_id):
+    """Each wrong option shows its own feedback and the right answer; the score counts first tries."""
     quiz = Quiz()
     card = quiz.card(question_id)
-    wrong = next(option for option in card.question.options if option != card.question.answer)
-    card.choose(wrong)
-    assert card.correct is False
-    assert card.feedback_text.startswith("Not quite.")
-    assert card.question.answer in card.feedback_text, "a wrong answer shows the right one"
-    assert card.question.explanation.text in card.feedback_text
-    assert "Not quite." in card.feedback.value
-    assert (quiz.score, quiz.answered) == (0, 1)
-    assert "Score: 0 right" in quiz.score_label.value
+    for option in (o for o in card.question.options if not o.correct):
+        card.choose(option.text)
+        assert card.correct is False
+        assert card.feedback_text.startswith("Not quite.")
+        assert _right(card) in card.feedback_text, "a wrong answer shows the right one"
+        assert (option.feedback or card.question.explanation).text in card.feedback_text
+        assert "Not quite." in card.feedback.value
+        assert (quiz.score, quiz.answered) == (0, 1)
+        assert "Score: 0 right" in quiz.score_label.value
     # Changing to the right option shows "Correct", but the score counts first tries only.
-    card.choose(card.question.answer)
+    card.choose(_right(card))
     assert card.correct is True and card.feedback_text.startswith("Correct.")
     assert (quiz.score, quiz.answered) == (0, 1)
 
 
+@pytest.mark.parametrize("question_id", MULTIPLE)
+def test_multiple_select_is_right_only_with_exactly_the_right_options(question_id):
+    quiz = Quiz()
+    card = quiz.card(question_id)
+    right = card.question.right_options
+    card.choose_all([*right[:-1], _wrong(card)])
+    assert card.correct is False and card.feedback_text.startswith("Not quite")
+    for option in card.question.options:  # every option's own feedback is shown
+        assert (option.feedback or card.question.explanation).text in card.feedback_text
+    card.choose_all(right)
+    assert card.correct is True and (quiz.score, quiz.answered) == (0, 1)
+
+
+@pytest.mark.parametrize("question_id", NUMERIC)
+def test_numeric_answer_is_accepted_within_its_tolerance_only(question_id):
+    from osteo_teach.quiz import expected_number
+
+    quiz = Quiz()
+    card = quiz.card(question_id)
+    expected = expected_number(card.question, load())
+    tolerance = card.question.answer.tolerance
+    card.enter(expected + tolerance * 2 + 1)
+    assert card.correct is False and "Not quite" in card.feedback_text
+    assert card.question.answer.working.text in card.feedback_text
+    card.enter(expected + tolerance * 0.9)
+    assert card.correct is True and quiz.score == 0, "the score counts the first try"
+
+
 def test_whole_quiz_running_score_and_restart():
     quiz = Quiz()
-    for n, card in enumerate(quiz.cards, start=1):
-        if n % 2:
-            card.choose(card.question.answer)
-        else:
-            card.choose(next(o for o in card.question.options if o != card.question.answer))
+    singles = [card for card in quiz.cards if card.question.kind == "single"]
+    for n, card in enumerate(singles, start=1):
+        card.choose(_right(card) if n % 2 else _wrong(card))
         assert quiz.answered == n
         assert quiz.score == (n + 1) // 2
         assert f"{quiz.answered} of {quiz.total} questions answered" in quiz.score_label.value
     quiz.reset()
     assert (quiz.score, quiz.answered) == (0, 0)
-    assert all(card.choices.value is None and card.feedback.value == "" for card in quiz.cards)
+    assert all(card.choices.value is None and card.feedback.value == "" for card in singles)
     quiz.restart_button.click()
     assert quiz.score == 0
 
@@ -89,8 +135,8 @@ def test_sections_share_one_score():
     first = quiz.section(LESSONS[0])
     second = quiz.section(LESSONS[1])
     assert quiz.scoreboard in first.children and quiz.scoreboard in second.children
-    card = first.children[0]
-    card.choose(card.question.answer)
+    card = next(c for c in first.children if getattr(c, "question", None) and c.question.kind == "single")
+    card.choose(_right(card))
     assert quiz.score == 1
 
 
@@ -101,8 +147,8 @@ def test_unknown_section_is_a_message_not_a_traceback():
 
 
 def test_choosing_a_non_option_is_refused():
-    card = Quiz().cards[0]
-    with pytest.raises(ValueError, match="not an option"):
+    card = next(c for c in Quiz().cards if c.question.kind == "single")
+    with pytest.raises(KeyError, match="not an option"):
         card.choose("something else")
 
 
@@ -117,17 +163,13 @@ def _broken_quiz(tmp_path: Path, old: str, new: str) -> Path:
     return target
 
 
-def test_answer_must_be_an_option(tmp_path):
-    target = _broken_quiz(
-        tmp_path,
-        "  answer: About 6 weeks\n",
-        "  answer: About 7 weeks\n",
-    )
+def test_a_single_choice_question_needs_exactly_one_right_option(tmp_path):
+    target = _broken_quiz(tmp_path, "      correct: true\n", "")
     with pytest.raises(DataError) as info:
         ot.load(target)
     message = str(info.value)
-    assert "quiz.yaml" in message and "id 'six_weeks'" in message
-    assert "field 'answer'" in message and "not one of the options" in message
+    assert "quiz.yaml" in message and "id 'role_of_surgery'" in message
+    assert "needs exactly one option with 'correct: true' (found 0)" in message
 
 
 def test_quiz_sources_must_exist(tmp_path):
