@@ -1,15 +1,24 @@
 """``python -m osteo_teach``: check every data file and list its cited values.
 
-``python -m osteo_teach check`` lists every problem in every file (not only the first).
+``python -m osteo_teach check`` lists every problem in every file (not only the first);
+``python -m osteo_teach lessons`` lists the lessons, and the Voila command of each
+lesson that works as an app.
 """
 
 import sys
 
 from .data import TIER_NAMES, DataError, check, citations_by_tier, count_cited, load
+from .lessons import all_lessons, voila_command
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["lessons"]:
+        for lesson in all_lessons():
+            print(f"{lesson.id}: {lesson.title}. {lesson.summary}")
+            if lesson.in_voila:
+                print(f"    as an app: {voila_command(lesson)}")
+        return 0
     if args[:1] == ["check"]:
         problems = check()
         for problem in problems:

@@ -52,6 +52,7 @@ __all__ = [
     "lesson",
     "lesson_tables",
     "widget_specs",
+    "voila_command",
     "course_map_text",
     "course_map_html",
     "course_map",
@@ -190,6 +191,11 @@ def lesson_tables() -> dict[str, type[Record]]:
                 raise ValueError(f"data/{name}.yaml is declared by two lessons with different models")
             tables[name] = model
     return tables
+
+
+def voila_command(lesson: Lesson, port: int = 8866) -> str:
+    """The README's command that serves one lesson as a Voila app on 127.0.0.1."""
+    return f".venv/bin/python -m voila notebooks/{lesson.id}.ipynb --no-browser --port={port} --Voila.ip=127.0.0.1"
 
 
 def widget_specs() -> list[tuple[Lesson, WidgetSpec]]:

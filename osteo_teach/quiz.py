@@ -16,7 +16,7 @@ exposed (``card.correct``, ``card.feedback_text``, ``quiz.score``), and
 ``card.choose(...)`` / ``card.choose_all(...)`` / ``card.enter(...)`` answer a
 question as a student does, so plain pytest can play the quiz.
 
-Taught in: ``notebooks/06_self_check.ipynb``.
+Taught in: ``notebooks/10_self_check.ipynb``.
 """
 
 from __future__ import annotations
@@ -352,7 +352,7 @@ def _source_keys(course: CourseData) -> list[str]:
 
 
 LESSON = Lesson(
-    id="06_self_check",
+    id="10_self_check",
     title="Self-check quiz",
     summary="Questions on every lesson, with feedback on every option and sources; the score counts first tries.",
     data_files=("quiz",),

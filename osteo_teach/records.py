@@ -986,7 +986,7 @@ class QuizQuestion(Record):
     ``explanation`` is the sourced statement shown after any answer; ``skill``
     says what the question asks of a student.
 
-    Taught in: ``notebooks/06_self_check.ipynb`` (and the patient cases).
+    Taught in: ``notebooks/10_self_check.ipynb`` (and the patient cases).
     """
 
     #: The lesson (notebook file name without ``.ipynb``) whose objectives the question checks;

@@ -90,11 +90,16 @@ def test_the_course_map_lists_every_lesson_with_a_link():
     assert "<caption" in page and "scope='col'" in page
 
 
-def test_the_readme_voila_list_matches_the_registry():
+def test_the_lessons_command_gives_each_app_lesson_the_readmes_voila_command():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("**Dashboards (Voila).**") : readme.index("**Offline slides and handouts.**")]
-    listed = re.findall(r"`(\d\d)`", section)
-    assert listed == [lesson.number for lesson in LESSONS if lesson.in_voila]
+    example = lessons.voila_command(lessons.lesson("02_fracture_reduction"))
+    assert example in readme, "the README's Voila example is the command the package prints"
+    done = subprocess.run(
+        [sys.executable, "-m", "osteo_teach", "lessons"], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    for lesson in LESSONS:
+        assert f"{lesson.id}: {lesson.title}." in done.stdout
+        assert (lessons.voila_command(lesson) in done.stdout) == lesson.in_voila
 
 
 def test_an_unknown_lesson_names_the_known_ones():

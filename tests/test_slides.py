@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 import build_slides  # noqa: E402
 
 #: A notebook with widgets, so the widget renderer and the widget state are exercised.
-NOTEBOOK = ROOT / "notebooks" / "06_self_check.ipynb"
+NOTEBOOK = ROOT / "notebooks" / "10_self_check.ipynb"
 REMOTE = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
 #: Widget model modules that the vendored embed-amd.js bundle contains; any other
 #: module would make the renderer fetch code from a CDN.
@@ -86,10 +86,10 @@ def built(tmp_path_factory) -> dict[str, Path]:
 
 
 def test_build_writes_slides_handout_and_index(built):
-    assert built["slides"].name == "06_self_check.slides.html"
-    assert built["handout"].name == "06_self_check.html"
+    assert built["slides"].name == "10_self_check.slides.html"
+    assert built["handout"].name == "10_self_check.html"
     index = (built["out"] / "index.html").read_text()
-    assert "slides/06_self_check.slides.html" in index and "handouts/06_self_check.html" in index
+    assert "slides/10_self_check.slides.html" in index and "handouts/10_self_check.html" in index
 
 
 def test_slides_load_nothing_remote_and_every_local_file_exists(built):
