@@ -16,6 +16,7 @@ For education only; not medical advice.
 from __future__ import annotations
 
 from .data import CourseData, DataError, count_cited, load
+from .exercises import show_solution
 from .lessons import all_lessons, lesson
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "start",
     "lesson",
     "all_lessons",
+    "show_solution",
     "DISCLAIMER",
     "__version__",
 ]

@@ -18,7 +18,16 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # imported when a figure is made: notebooks that draw nothing skip it
     from matplotlib.figure import Figure
 
-__all__ = ["SummarisedFigure", "draw_new", "new_figure", "render_png", "show_figure", "is_blank_png", "legend_below"]
+__all__ = [
+    "SummarisedFigure",
+    "draw_new",
+    "new_figure",
+    "render_png",
+    "show_figure",
+    "figure_html",
+    "is_blank_png",
+    "legend_below",
+]
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,19 @@ def render_png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", facecolor="white")
     return buffer.getvalue()
+
+
+def figure_html(item: SummarisedFigure) -> str:
+    """The figure as an ``<img>`` whose alt text is its summary, with the summary printed under it."""
+    import base64
+    import html
+
+    png = base64.b64encode(render_png(item.figure)).decode("ascii")
+    summary = html.escape(item.summary, quote=True)
+    return (
+        f'<img src="data:image/png;base64,{png}" alt="{summary}" style="max-width:100%">'
+        f"<p><strong>Figure summary:</strong> {summary}</p>"
+    )
 
 
 def show_figure(item: SummarisedFigure) -> None:
