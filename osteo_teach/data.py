@@ -316,13 +316,16 @@ class CourseData:
     directory: Path
     tables: Mapping[str, Mapping[str, Record]]
 
-    def records(self, model: type[R]) -> list[R]:
-        """Every record of one model, in file order, typed (from every file holding that model).
+    def records(self, model: type[R], table: str | None = None) -> list[R]:
+        """Every record of one model, in file order, typed (from every file holding that model,
+        or from ``data/<table>.yaml`` only).
 
         ``course.records(HealingPhase)`` is a ``list[HealingPhase]``: topic modules
-        need no casts.
+        need no casts. A lesson that keeps its own trials in its own file reads them
+        with ``course.records(Trial, "prevention_trials")``.
         """
-        return [record for records in self.tables.values() for record in records.values() if isinstance(record, model)]
+        tables = [self.table(table)] if table is not None else list(self.tables.values())
+        return [record for records in tables for record in records.values() if isinstance(record, model)]
 
     def record(self, model: type[R], record_id: str) -> R:
         """One record of one model by id; an unknown id raises a KeyError listing the known ones."""

@@ -79,7 +79,7 @@ def _short(statement: SourcedText | None) -> str:
 def trials(data: CourseData | None = None) -> list[Trial]:
     """The key trials, in file order."""
     data = data or load()
-    return data.records(Trial)
+    return data.records(Trial, "trials")
 
 
 def trial_number(trial_id: str, number_id: str, data: CourseData | None = None) -> TrialNumber:
@@ -629,7 +629,7 @@ FACTS = (
 def source_keys(course: CourseData) -> Iterable[str]:
     """Every source behind the trial table, the VERTOS IV figure, the guidelines and the facts printed."""
     shown: list[Any] = [
-        *course.records(Trial),
+        *trials(course),
         *course.records(PainDifference),
         *course.records(Guideline),
         *(course.record(KeyFact, fact) for fact in FACTS),

@@ -50,7 +50,12 @@ def expected_number(question: QuizQuestion, data: CourseData) -> float:
     if answer.value is not None:
         return answer.value
     assert answer.computed is not None  # the model requires one of the two
-    trial = data.record(Trial, answer.computed.trial)
+    found = [t for t in data.records(Trial, answer.computed.table) if t.id == answer.computed.trial]
+    if not found:
+        raise KeyError(
+            f"question {question.id}: no trial '{answer.computed.trial}' in data/{answer.computed.table}.yaml"
+        )
+    trial = found[0]
     number = next((n for n in trial.numbers if n.id == answer.computed.number), None)
     if number is None:
         raise KeyError(f"question {question.id}: trial '{trial.id}' has no number '{answer.computed.number}'")

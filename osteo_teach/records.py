@@ -954,6 +954,8 @@ class ComputedAnswer(BaseModel):
     trial: str
     number: str
     measure: Literal["difference", "risk_difference", "nnt"]
+    #: The data file holding the trial (a lesson may keep its own trials apart from notebook 05's).
+    table: str = "trials"
 
 
 class NumericAnswer(BaseModel):
