@@ -8,13 +8,13 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test setup slides bench clean
+.PHONY: lab test setup slides bench hub hub-proxy clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "osteo-teach needs Python 3.10 or newer; found " + sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,hub]'
 	@touch $@
 
 setup: $(STAMP)
@@ -28,6 +28,15 @@ test: $(STAMP)
 # Benchmark P1-P5 (a few minutes; options: .venv/bin/python benchmarks/run.py --help).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# DEMO JupyterHub on 127.0.0.1:8000 to try the class experience (never for a network
+# address): dummy login, students' servers clone this checkout with nbgitpuller.
+hub: $(STAMP) hub-proxy
+	$(BIN)/python -m deploy.hub.launch
+
+# The hub's proxy (configurable-http-proxy, Node) into build/node/ if missing.
+hub-proxy:
+	bash deploy/hub/install_proxy.sh
 
 # Offline reveal.js slides and self-contained HTML handouts of every notebook, in build/.
 slides: $(STAMP)
