@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 __all__ = [
-    "COURSE_REPO",
     "COURSE_BRANCH",
+    "COURSE_REPO",
     "START_NOTEBOOK",
     "CoursePull",
     "course_dir",

@@ -45,8 +45,8 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from deploy.course_link import COURSE_REPO, course_dir  # noqa: E402
-from deploy.hub.launch import LOOPBACK, MARKER_VAR, default_proxy, single_user_lab_args  # noqa: E402
+from deploy.course_link import COURSE_REPO, course_dir
+from deploy.hub.launch import LOOPBACK, MARKER_VAR, default_proxy, single_user_lab_args
 
 c = get_config()
 

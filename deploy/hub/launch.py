@@ -32,18 +32,18 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "CONFIG",
     "LOOPBACK",
     "MARKER_VAR",
-    "CONFIG",
     "Hub",
     "default_proxy",
     "free_port",
     "hub_argv",
+    "main",
+    "marked_processes",
     "missing_requirements",
     "single_user_lab_args",
     "start_hub",
-    "marked_processes",
-    "main",
 ]
 
 #: The only address the demo hub, its proxy and the students' servers listen on.

@@ -71,6 +71,8 @@ __all__ = [
     "launch_browser",
     "new_guarded_page",
     "open_notebook",
+    "open_notebook_at",
+    "notebook7_url",
     "run_all",
     "wait_until_run_finished",
     "run_all_and_wait",
@@ -481,7 +483,21 @@ def open_notebook(page: Page, server: LabServer, rel_path: str, timeout_ms: int 
     indicator says "idle" once before the kernel starts ("initializing",
     "connecting", then "idle" again).
     """
-    page.goto(server.notebook_url(rel_path), timeout=timeout_ms)
+    open_notebook_at(page, server.notebook_url(rel_path), timeout_ms)
+
+
+def notebook7_url(server: LabServer, rel_path: str) -> str:
+    """Notebook 7's URL for one notebook on ``server`` (the ``notebook`` package's ``/notebooks/`` page)."""
+    return server.url(f"/notebooks/{rel_path}")
+
+
+def open_notebook_at(page: Page, url: str, timeout_ms: int = WAIT_MS) -> None:
+    """Like :func:`open_notebook`, for any notebook page: JupyterLab, Notebook 7, a hub user's server.
+
+    Both interfaces are built from the same Lumino notebook panel, toolbar and
+    menus, so the same waits (and :func:`run_all`, :func:`notebook_report`) apply.
+    """
+    page.goto(url, timeout=timeout_ms)
     panel = page.locator(_CURRENT_NOTEBOOK)
     panel.locator(".jp-Notebook .jp-Cell").first.wait_for(state="visible", timeout=timeout_ms)
     page.wait_for_function(_KERNEL_READY_JS, arg=_CURRENT_NOTEBOOK, timeout=timeout_ms, polling=100)
