@@ -498,12 +498,30 @@ def open_notebook_at(page: Page, url: str, timeout_ms: int = WAIT_MS) -> None:
     menus, so the same waits (and :func:`run_all`, :func:`notebook_report`) apply.
     """
     page.goto(url, timeout=timeout_ms)
+    # A restored workspace (no ``?reset``, e.g. a hub user's second visit) first shows
+    # the tabs of the last visit: wait until the notebook named in the URL is the one shown.
+    page.wait_for_function(_URL_NOTEBOOK_SHOWN_JS, arg=_CURRENT_NOTEBOOK, timeout=timeout_ms, polling=100)
     panel = page.locator(_CURRENT_NOTEBOOK)
     panel.locator(".jp-Notebook .jp-Cell").first.wait_for(state="visible", timeout=timeout_ms)
     page.wait_for_function(_KERNEL_READY_JS, arg=_CURRENT_NOTEBOOK, timeout=timeout_ms, polling=100)
     # Focus the notebook (without this, an early "run all" was seen to be lost).
     panel.locator(".jp-Notebook .jp-Cell").first.click()
 
+
+# True once exactly one notebook panel is shown and, where there are tabs (JupyterLab),
+# the current tab is the file the address bar names (Notebook 7 has no tabs); and has
+# been for a second (a restored workspace may show a file briefly, then switch).
+_URL_NOTEBOOK_SHOWN_JS = """
+(panelSelector) => {
+  const name = decodeURIComponent(location.pathname.split('/').pop());
+  const tab = document.querySelector('.lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel');
+  const shown = name.endsWith('.ipynb') && document.querySelectorAll(panelSelector).length === 1
+    && (!tab || tab.textContent.trim() === name);
+  if (!shown) { window.__otShownSince = undefined; return false; }
+  if (window.__otShownSince === undefined) window.__otShownSince = performance.now();
+  return performance.now() - window.__otShownSince >= 1000;
+}
+"""
 
 # True once the kernel is named and idle, and has been for 500 ms.
 _KERNEL_READY_JS = """
