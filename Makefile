@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test setup slides bench hub hub-proxy clean
+.PHONY: lab test setup slides bench hub hub-proxy bench-class clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "osteo-teach needs Python 3.10 or newer; found " + sys.version.split()[0])'
@@ -37,6 +37,10 @@ hub: $(STAMP) hub-proxy
 # The hub's proxy (configurable-http-proxy, Node) into build/node/ if missing.
 hub-proxy:
 	bash deploy/hub/install_proxy.sh
+
+# Class-load benchmark: N simulated students on the demo hub (options: --help).
+bench-class: $(STAMP) hub-proxy
+	$(BIN)/python benchmarks/class_load.py
 
 # Offline reveal.js slides and self-contained HTML handouts of every notebook, in build/.
 slides: $(STAMP)
