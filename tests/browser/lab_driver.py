@@ -302,12 +302,13 @@ class LabServer:
         return leftover_processes(self)
 
 
-def start_lab(root: Path, workdir: Path, timeout: float = 120) -> LabServer:
+def start_lab(root: Path, workdir: Path, timeout: float = 120, app: str = "jupyterlab") -> LabServer:
     """Start the README's JupyterLab (``osteo_teach.lab.lab_argv``) on ``root``; wait until it answers.
 
     127.0.0.1, a random free port, a random token, no browser; folders isolated
     under ``workdir`` (see :func:`isolated_env`); its own process group; log in
     ``workdir/jupyterlab.log``. Raises RuntimeError (with the log) if it does not answer.
+    ``app="notebook"`` starts Notebook 7 (``python -m notebook``) with the same options.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     env = isolated_env(workdir)
@@ -316,6 +317,7 @@ def start_lab(root: Path, workdir: Path, timeout: float = 120) -> LabServer:
     port = _free_port()
     token = secrets.token_hex(24)
     argv = lab_argv(root, port=port, token=token, open_browser=False)
+    argv[argv.index("jupyterlab")] = app
     log_path = workdir / "jupyterlab.log"
     log = open(log_path, "wb")  # noqa: SIM115 - closed by LabServer.stop()
     started = time.monotonic()

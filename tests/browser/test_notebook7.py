@@ -2,8 +2,8 @@
 
 Students may open the course in JupyterLab (``/lab``) or in Notebook 7
 (``/tree``, ``/notebooks/...``); the README says both work, and this is the check.
-The same server as the JupyterLab tests (``make lab``'s, which serves both
-interfaces once ``notebook`` is installed) opens each lesson at
+A Notebook 7 server (``python -m notebook`` with ``make lab``'s options, on a
+temporary copy of ``notebooks/``) opens each lesson at
 ``/notebooks/notebooks/<lesson>``, runs all cells through the menu, checks that no
 cell shows an error and that every widget rendered, saves a screenshot
 (``build/screenshots/nb7-<lesson>.png``), then drives every dropdown generically:
@@ -12,6 +12,12 @@ it must visibly respond (its text or figure changes) without an error.
 
 Lessons are found by globbing ``notebooks/[0-9][0-9]_*.ipynb`` and dropdowns by
 looking at the page, so a new lesson or widget is covered without editing this file.
+
+Why not the JupyterLab tests' server, which serves Notebook 7 too: jupyter_server
+2.21 caches static files by file name for all its apps, and both interfaces ship
+the same icon font under the same name, so whichever interface asks second is
+refused it (403; README, "Two interfaces"). Separate servers keep the two test
+files independent of their order.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from .lab_driver import (
     option_labels,
     run_all_and_wait,
     screenshot_notebook,
+    start_lab,
 )
 from .test_notebooks_in_lab import builds_widgets
 
@@ -85,7 +92,19 @@ class Notebook7Run:
 
 
 @pytest.fixture(scope="module")
-def notebook7(request: pytest.FixtureRequest, browser: object, lab_server: LabServer) -> Iterator[Notebook7Run]:
+def notebook7_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    """Notebook 7 (``python -m notebook``) on a copy of notebooks/; no process left afterwards."""
+    root = copy_notebooks(REPO_NOTEBOOKS, tmp_path_factory.mktemp("nb7-root"))
+    server = start_lab(root, tmp_path_factory.mktemp("nb7-home"), app="notebook")
+    yield server
+    leftovers = server.stop()
+    assert leftovers == [], f"processes left after stopping Notebook 7: {leftovers}"
+
+
+@pytest.fixture(scope="module")
+def notebook7(
+    request: pytest.FixtureRequest, browser: object, notebook7_server: LabServer
+) -> Iterator[Notebook7Run]:
     """Open ``notebooks/<param>`` in Notebook 7 in a fresh page, run all, report, screenshot.
 
     Module-scoped and indirectly parametrized (one lesson open at a time); afterwards
@@ -96,23 +115,23 @@ def notebook7(request: pytest.FixtureRequest, browser: object, lab_server: LabSe
     page = guarded.page
     stem = Path(name).stem
     try:
-        open_notebook_at(page, notebook7_url(lab_server, f"notebooks/{name}"))
+        open_notebook_at(page, notebook7_url(notebook7_server, f"notebooks/{name}"))
         seconds = run_all_and_wait(page)
         report = notebook_report(page)
         shot = screenshot_notebook(page, SCREENSHOTS / f"nb7-{stem}.png")
     except Exception as exc:
         guarded.close()
-        lab_server.shutdown_kernels()
-        copy_notebooks(REPO_NOTEBOOKS, lab_server.root, names=[name])
+        notebook7_server.shutdown_kernels()
+        copy_notebooks(REPO_NOTEBOOKS, notebook7_server.root, names=[name])
         raise AssertionError(
             f"{name}: could not open and run it in Notebook 7 ({exc.__class__.__name__}: {exc})\n"
-            f"server log:\n{lab_server.log_tail()}"
+            f"server log:\n{notebook7_server.log_tail()}"
         ) from exc
     run = Notebook7Run(name, guarded, seconds, report, shot)
     yield run
     guarded.close()
-    lab_server.shutdown_kernels()
-    copy_notebooks(REPO_NOTEBOOKS, lab_server.root, names=[name])
+    notebook7_server.shutdown_kernels()
+    copy_notebooks(REPO_NOTEBOOKS, notebook7_server.root, names=[name])
 
 
 @pytest.mark.parametrize("notebook7", LESSONS, indirect=True)
