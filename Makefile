@@ -8,13 +8,13 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test lint setup slides bench clean
+.PHONY: lab test lint test-tools setup slides bench hub hub-proxy bench-class clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "osteo-teach needs Python 3.10 or newer; found " + sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,hub]'
 	@touch $@
 
 setup: $(STAMP)
@@ -28,12 +28,31 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: lint test-tools
 	$(BIN)/python -m pytest
+
+# Test tools that are not Python packages: JupyterHub's proxy (Node), into build/node/
+# when npm is there; without npm the hub tests say so (and fail in CI: .ci/run installs Node).
+test-tools:
+	@if command -v npm >/dev/null 2>&1; then bash deploy/hub/install_proxy.sh; \
+	else echo "npm not found: the JupyterHub tests will be skipped (Debian: apt-get install nodejs npm)"; fi
 
 # Benchmark P1-P5 (a few minutes; options: .venv/bin/python benchmarks/run.py --help).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# DEMO JupyterHub on 127.0.0.1:8000 to try the class experience (never for a network
+# address): dummy login, students' servers clone this checkout with nbgitpuller.
+hub: $(STAMP) hub-proxy
+	$(BIN)/python -m deploy.hub.launch
+
+# The hub's proxy (configurable-http-proxy, Node) into build/node/ if missing.
+hub-proxy:
+	bash deploy/hub/install_proxy.sh
+
+# Class-load benchmark: N simulated students on the demo hub (options: --help).
+bench-class: $(STAMP) hub-proxy
+	$(BIN)/python benchmarks/class_load.py
 
 # Offline reveal.js slides and self-contained HTML handouts of every notebook, in build/.
 slides: $(STAMP)

@@ -71,6 +71,8 @@ __all__ = [
     "launch_browser",
     "new_guarded_page",
     "open_notebook",
+    "open_notebook_at",
+    "notebook7_url",
     "run_all",
     "wait_until_run_finished",
     "run_all_and_wait",
@@ -300,12 +302,13 @@ class LabServer:
         return leftover_processes(self)
 
 
-def start_lab(root: Path, workdir: Path, timeout: float = 120) -> LabServer:
+def start_lab(root: Path, workdir: Path, timeout: float = 120, app: str = "jupyterlab") -> LabServer:
     """Start the README's JupyterLab (``osteo_teach.lab.lab_argv``) on ``root``; wait until it answers.
 
     127.0.0.1, a random free port, a random token, no browser; folders isolated
     under ``workdir`` (see :func:`isolated_env`); its own process group; log in
     ``workdir/jupyterlab.log``. Raises RuntimeError (with the log) if it does not answer.
+    ``app="notebook"`` starts Notebook 7 (``python -m notebook``) with the same options.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     env = isolated_env(workdir)
@@ -314,6 +317,7 @@ def start_lab(root: Path, workdir: Path, timeout: float = 120) -> LabServer:
     port = _free_port()
     token = secrets.token_hex(24)
     argv = lab_argv(root, port=port, token=token, open_browser=False)
+    argv[argv.index("jupyterlab")] = app
     log_path = workdir / "jupyterlab.log"
     log = open(log_path, "wb")  # noqa: SIM115 - closed by LabServer.stop()
     started = time.monotonic()
@@ -481,13 +485,45 @@ def open_notebook(page: Page, server: LabServer, rel_path: str, timeout_ms: int 
     indicator says "idle" once before the kernel starts ("initializing",
     "connecting", then "idle" again).
     """
-    page.goto(server.notebook_url(rel_path), timeout=timeout_ms)
+    open_notebook_at(page, server.notebook_url(rel_path), timeout_ms)
+
+
+def notebook7_url(server: LabServer, rel_path: str) -> str:
+    """Notebook 7's URL for one notebook on ``server`` (the ``notebook`` package's ``/notebooks/`` page)."""
+    return server.url(f"/notebooks/{rel_path}")
+
+
+def open_notebook_at(page: Page, url: str, timeout_ms: int = WAIT_MS) -> None:
+    """Like :func:`open_notebook`, for any notebook page: JupyterLab, Notebook 7, a hub user's server.
+
+    Both interfaces are built from the same Lumino notebook panel, toolbar and
+    menus, so the same waits (and :func:`run_all`, :func:`notebook_report`) apply.
+    """
+    page.goto(url, timeout=timeout_ms)
+    # A restored workspace (no ``?reset``, e.g. a hub user's second visit) first shows
+    # the tabs of the last visit: wait until the notebook named in the URL is the one shown.
+    page.wait_for_function(_URL_NOTEBOOK_SHOWN_JS, arg=_CURRENT_NOTEBOOK, timeout=timeout_ms, polling=100)
     panel = page.locator(_CURRENT_NOTEBOOK)
     panel.locator(".jp-Notebook .jp-Cell").first.wait_for(state="visible", timeout=timeout_ms)
     page.wait_for_function(_KERNEL_READY_JS, arg=_CURRENT_NOTEBOOK, timeout=timeout_ms, polling=100)
     # Focus the notebook (without this, an early "run all" was seen to be lost).
     panel.locator(".jp-Notebook .jp-Cell").first.click()
 
+
+# True once exactly one notebook panel is shown and, where there are tabs (JupyterLab),
+# the current tab is the file the address bar names (Notebook 7 has no tabs); and has
+# been for a second (a restored workspace may show a file briefly, then switch).
+_URL_NOTEBOOK_SHOWN_JS = """
+(panelSelector) => {
+  const name = decodeURIComponent(location.pathname.split('/').pop());
+  const tab = document.querySelector('.lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel');
+  const shown = name.endsWith('.ipynb') && document.querySelectorAll(panelSelector).length === 1
+    && (!tab || tab.textContent.trim() === name);
+  if (!shown) { window.__otShownSince = undefined; return false; }
+  if (window.__otShownSince === undefined) window.__otShownSince = performance.now();
+  return performance.now() - window.__otShownSince >= 1000;
+}
+"""
 
 # True once the kernel is named and idle, and has been for 500 ms.
 _KERNEL_READY_JS = """
