@@ -52,6 +52,7 @@ import os
 import statistics
 import sys
 import tempfile
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -252,9 +253,7 @@ async def stop_server(hub: Hub, student: Student) -> None:
         await asyncio.sleep(0.2)
 
 
-async def lesson(
-    hub: Hub, student: Student, changes: int, ready: Callable[[], Awaitable[None]]
-) -> None:
+async def lesson(hub: Hub, student: Student, changes: int, ready: Callable[[], Awaitable[None]]) -> None:
     """Start a kernel, run the setup, wait for ``ready()`` (the whole class), make the changes."""
     kernel = RemoteKernel(hub.url, student.name, hub.api_token)
     started = time.perf_counter()
@@ -285,10 +284,8 @@ async def sample_memory(students: list[Student], stop: asyncio.Event) -> None:
         for student in students:
             if student.server_pid:
                 student.sampled_peak_kib = max(student.sampled_peak_kib, rss_kib(student.pids()))
-        try:
+        with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stop.wait(), 0.5)
-        except asyncio.TimeoutError:
-            pass
 
 
 # --------------------------------------------------------------------------- figures
@@ -361,35 +358,41 @@ async def run(hub: Hub, names: list[str], changes: int, think: float) -> list[st
     )
     lines.append("")
     lines.append(f"spawn (REST POST /users/<u>/server -> ready)   alone {alone.spawn_seconds:6.2f} s")
-    lines.append(f"  {n} at once: {p50_p95([s.spawn_seconds for s in students])}, "
-                 f"max {max(s.spawn_seconds for s in students):.2f} s; the whole class ready in {all_spawned:.1f} s")
+    lines.append(
+        f"  {n} at once: {p50_p95([s.spawn_seconds for s in students])}, "
+        f"max {max(s.spawn_seconds for s in students):.2f} s; the whole class ready in {all_spawned:.1f} s"
+    )
     lines.append(f"kernel start + lesson setup (import, data, both widgets)   alone {alone.setup_seconds:6.2f} s")
     lines.append(f"  {n} at once: {p50_p95([s.setup_seconds for s in students])}")
-    lines.append("widget change: a dropdown set to its next option in the kernel, request -> kernel idle "
-                 "(through the proxy)")
+    lines.append(
+        "widget change: a dropdown set to its next option in the kernel, request -> kernel idle (through the proxy)"
+    )
     floor = [t for s in students for t in s.floor]
-    lines.append(f"  {'empty cell':<11} alone ({len(alone.floor):3d}): {p50_p95(alone.floor, 1e3, 'ms')}   "
-                 "(the messaging floor under every change)")
+    lines.append(
+        f"  {'empty cell':<11} alone ({len(alone.floor):3d}): {p50_p95(alone.floor, 1e3, 'ms')}   "
+        "(the messaging floor under every change)"
+    )
     lines.append(f"  {'':<11} load  ({len(floor):3d}): {p50_p95(floor, 1e3, 'ms')}")
     for name in WIDGETS:
         solo = alone.changes[name]
         load = [t for s in students for t in s.changes[name]]
         lines.append(f"  {name:<11} alone ({len(solo):3d}): {p50_p95(solo, 1e3, 'ms')}")
-        lines.append(f"  {'':<11} load  ({len(load):3d}): {p50_p95(load, 1e3, 'ms')}   "
-                     f"p50 x{pct(load, 50) / pct(solo, 50):4.1f}, p95 x{pct(load, 95) / pct(solo, 95):4.1f} "
-                     f"(in the kernel alone: p50 {pct(alone.in_kernel[name], 50) * 1e3:.0f} ms)")
+        lines.append(
+            f"  {'':<11} load  ({len(load):3d}): {p50_p95(load, 1e3, 'ms')}   "
+            f"p50 x{pct(load, 50) / pct(solo, 50):4.1f}, p95 x{pct(load, 95) / pct(solo, 95):4.1f} "
+            f"(in the kernel alone: p50 {pct(alone.in_kernel[name], 50) * 1e3:.0f} ms)"
+        )
     peaks = [s.peak_kib / 1024 for s in students]
     sampled = [s.sampled_peak_kib / 1024 for s in students]
     pss = [s.pss_kib / 1024 for s in students]
     lines.append("memory per student (their server + kernel, /proc)")
     lines.append(f"  peak RSS (sum of VmHWM): p50 {pct(peaks, 50):6.0f} MiB, max {max(peaks):6.0f} MiB")
-    lines.append(f"  largest RSS seen at once (0.5 s samples): p50 {pct(sampled, 50):6.0f} MiB, "
-                 f"max {max(sampled):6.0f} MiB")
+    lines.append(
+        f"  largest RSS seen at once (0.5 s samples): p50 {pct(sampled, 50):6.0f} MiB, max {max(sampled):6.0f} MiB"
+    )
     lines.append(f"  PSS after the changes (shared pages split): p50 {pct(pss, 50):6.0f} MiB")
     lines.append(f"  the hub and its proxy (once per class): {hub_rss:.0f} MiB RSS")
-    per_change = [
-        (s.cpu_after_changes - s.cpu_before_changes) / (changes * len(WIDGETS)) for s in students
-    ]
+    per_change = [(s.cpu_after_changes - s.cpu_before_changes) / (changes * len(WIDGETS)) for s in students]
     cpu_change = statistics.median(per_change)
     lines.append("capacity")
     lines.append(f"  students per GiB (by the largest peak, {max(peaks):.0f} MiB): {1024 / max(peaks):5.1f}")
@@ -397,9 +400,10 @@ async def run(hub: Hub, names: list[str], changes: int, think: float) -> list[st
         f"  students per core: one change costs {cpu_change * 1e3:.0f} ms of CPU (median); at one change per "
         f"{think:.0f} s per student a core serves {think / cpu_change:5.0f} students"
     )
+    worst_p95 = max(pct([t for s in students for t in s.changes[w]], 95) for w in WIDGETS)
     lines.append(
         f"  measured here: {n} students on {cores} cores ({n / cores:.0f} per core) changing widgets nonstop "
-        f"for {load_seconds:.0f} s got p95 {max(pct([t for s in students for t in s.changes[w]], 95) for w in WIDGETS):.2f} s"
+        f"for {load_seconds:.0f} s got p95 {worst_p95:.2f} s"
         " per change"
     )
     return lines
@@ -415,12 +419,28 @@ def _cmdline(pid: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Parse options, run both phases on a temporary demo hub, print the figures; 1 on failure."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--students", type=int, default=20, choices=range(1, 61), metavar="N",
-                        help="simulated students (1-60, default 20)")
-    parser.add_argument("--changes", type=int, default=6, choices=range(1, 51), metavar="K",
-                        help="changes per widget per student (1-50, default 6)")
-    parser.add_argument("--think-seconds", type=float, default=10.0,
-                        help="for the per-core estimate: a student's time between two changes (default 10)")
+    parser.add_argument(
+        "--students",
+        type=int,
+        default=20,
+        choices=range(1, 61),
+        metavar="N",
+        help="simulated students (1-60, default 20)",
+    )
+    parser.add_argument(
+        "--changes",
+        type=int,
+        default=6,
+        choices=range(1, 51),
+        metavar="K",
+        help="changes per widget per student (1-50, default 6)",
+    )
+    parser.add_argument(
+        "--think-seconds",
+        type=float,
+        default=10.0,
+        help="for the per-core estimate: a student's time between two changes (default 10)",
+    )
     parser.add_argument("--max-seconds", type=float, default=900.0, help="give up after this long (default 900)")
     args = parser.parse_args(argv)
     missing = missing_requirements()
@@ -435,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             lines = asyncio.run(asyncio.wait_for(run(hub, names, args.changes, args.think_seconds), args.max_seconds))
             print("\n".join(lines))
-        except Exception as exc:  # noqa: BLE001 - report, then clean up
+        except Exception as exc:
             failed = True
             print(f"class-load run failed: {exc.__class__.__name__}: {exc}\n{hub.log_tail(30)}", file=sys.stderr)
         finally:

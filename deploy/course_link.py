@@ -108,7 +108,7 @@ def parse_nbgitpuller_link(link: str) -> tuple[str, CoursePull, str]:
     for interface, prefix in _INTERFACES.items():
         head = f"{prefix}/{course_dir(repo)}/"
         if urlpath.startswith(head):
-            course = CoursePull(repo, branch, urlpath[len(head):])
+            course = CoursePull(repo, branch, urlpath[len(head) :])
             hub_url = f"{parts.scheme}://{parts.netloc}{parts.path[: -len(_GIT_PULL)]}"
             if course.link(hub_url, interface) != link:
                 raise ValueError("the link is not encoded the way nbgitpuller_link encodes it")

@@ -119,7 +119,7 @@ def pull_problems(course: Path, update: InstructorUpdate) -> list[str]:
     try:
         lesson = nbformat.read(course / update.lesson, as_version=4)
         nbformat.validate(lesson)
-    except Exception as exc:  # noqa: BLE001 - any failure to read is the finding
+    except Exception as exc:
         return [f"{update.lesson} is no longer a valid notebook after the pull ({exc.__class__.__name__}: {exc})"]
     lesson_text = "\n".join(cell.source for cell in lesson.cells)
     if STUDENT_NOTE not in lesson_text:

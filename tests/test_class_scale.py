@@ -82,7 +82,9 @@ def test_the_readme_link_is_the_one_nbgitpuller_link_builds() -> None:
 
 
 def test_a_link_round_trips_and_foreign_links_are_refused() -> None:
-    course = CoursePull(repo="file:///tmp/x y/osteo-teach", branch="week-2", notebook="notebooks/03_healing_timelines.ipynb")
+    course = CoursePull(
+        repo="file:///tmp/x y/osteo-teach", branch="week-2", notebook="notebooks/03_healing_timelines.ipynb"
+    )
     for interface in ("lab", "notebook"):
         link = course.link("http://127.0.0.1:8000/", interface)
         assert " " not in link and "/" not in link.split("?", 1)[1]
@@ -99,7 +101,9 @@ def test_a_link_round_trips_and_foreign_links_are_refused() -> None:
 # --------------------------------------------------------------------------- the demo hub's config
 
 
-def test_the_demo_hub_listens_on_loopback_only_behind_a_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_demo_hub_listens_on_loopback_only_behind_a_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     try:  # the config is read with traitlets; JupyterHub is not started
         import jupyterhub  # noqa: F401
     except ImportError:
@@ -128,8 +132,12 @@ def test_the_demo_hub_listens_on_loopback_only_behind_a_password(tmp_path: Path,
 
 def _gitpuller(course: CoursePull, home: Path) -> None:
     """nbgitpuller's CLI, as a Kubernetes postStart hook runs it (from the home folder)."""
-    subprocess.run([shutil.which("gitpuller") or "gitpuller", course.repo, course.branch, course.folder], cwd=home,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [shutil.which("gitpuller") or "gitpuller", course.repo, course.branch, course.folder],
+        cwd=home,
+        check=True,
+        capture_output=True,
+    )
 
 
 def _student_edits_title(path: Path, title: str) -> None:
@@ -206,14 +214,21 @@ def test_values_use_only_documented_chart_keys() -> None:
     exact = {k for k in documented if not k.endswith(".*")}
     subtrees = {k[:-2] for k in documented if k.endswith(".*")}
     undocumented = [
-        leaf for leaf in _leaves(values)
+        leaf
+        for leaf in _leaves(values)
         if leaf not in exact and not any(leaf == s or leaf.startswith(s + ".") for s in subtrees)
     ]
     assert undocumented == [], f"keys not documented in {CHART_KEYS_DOC.relative_to(ROOT)}: {undocumented}"
     unused = sorted(k for k in exact if k not in _leaves(values))
     assert unused == [], f"documented but not used (remove from the table): {unused}"
-    for required in ("singleuser.image.name", "singleuser.defaultUrl", "singleuser.memory.guarantee",
-                     "singleuser.memory.limit", "cull.enabled", "cull.timeout"):
+    for required in (
+        "singleuser.image.name",
+        "singleuser.defaultUrl",
+        "singleuser.memory.guarantee",
+        "singleuser.memory.limit",
+        "cull.enabled",
+        "cull.timeout",
+    ):
         assert required in exact
 
 
@@ -255,7 +270,9 @@ def test_dockerfile_pins_its_base_and_installs_the_hub_extra_as_pyproject_says()
     text = DOCKERFILE.read_text(encoding="utf-8")
     base = re.search(r"^FROM\s+(\S+)", text, re.MULTILINE)
     assert base and ":" in base.group(1) and not base.group(1).endswith(":latest"), "pin the base image's tag"
-    extra = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]["hub"]
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"][
+        "hub"
+    ]
     for requirement in extra:
         if not requirement.startswith("jupyterhub"):  # the base image's singleuser matches its hub
             assert f'"{requirement}"' in text, f"the Dockerfile does not install {requirement} as pyproject.toml says"

@@ -330,7 +330,7 @@ def main() -> None:
 DEMO JupyterHub on this computer only ({LOOPBACK}); never for a network address.
   1. Open {hub_url}/ and log in as "student" (or "instructor") with the password  {password}
   2. Then open the class link (it clones this checkout's committed branch {course.branch!r}
-     into the student's home, {state / 'home' / 'student' / course.folder}):
+     into the student's home, {state / "home" / "student" / course.folder}):
      {course.link(hub_url)}
   3. Commit a change here and open the link again: the student's copy is updated,
      the student's own edits are kept.

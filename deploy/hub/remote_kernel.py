@@ -73,7 +73,10 @@ class RemoteKernel:
         client = AsyncHTTPClient()
         response = await client.fetch(
             HTTPRequest(
-                self._base, method="POST", headers=self._headers(), body=json.dumps({"name": "python3"}),
+                self._base,
+                method="POST",
+                headers=self._headers(),
+                body=json.dumps({"name": "python3"}),
                 request_timeout=timeout,
             )
         )
@@ -90,14 +93,22 @@ class RemoteKernel:
         msg_id = uuid.uuid4().hex
         request = {
             "header": {
-                "msg_id": msg_id, "msg_type": "execute_request", "username": self.user, "session": self._session,
-                "date": datetime.datetime.now(datetime.timezone.utc).isoformat(), "version": "5.3",
+                "msg_id": msg_id,
+                "msg_type": "execute_request",
+                "username": self.user,
+                "session": self._session,
+                "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+                "version": "5.3",
             },
             "parent_header": {},
             "metadata": {},
             "content": {
-                "code": code, "silent": False, "store_history": False, "user_expressions": {},
-                "allow_stdin": False, "stop_on_error": True,
+                "code": code,
+                "silent": False,
+                "store_history": False,
+                "user_expressions": {},
+                "allow_stdin": False,
+                "stop_on_error": True,
             },
             "channel": "shell",
             "buffers": [],

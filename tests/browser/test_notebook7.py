@@ -102,9 +102,7 @@ def notebook7_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabSe
 
 
 @pytest.fixture(scope="module")
-def notebook7(
-    request: pytest.FixtureRequest, browser: object, notebook7_server: LabServer
-) -> Iterator[Notebook7Run]:
+def notebook7(request: pytest.FixtureRequest, browser: object, notebook7_server: LabServer) -> Iterator[Notebook7Run]:
     """Open ``notebooks/<param>`` in Notebook 7 in a fresh page, run all, report, screenshot.
 
     Module-scoped and indirectly parametrized (one lesson open at a time); afterwards
@@ -137,8 +135,10 @@ def notebook7(
 @pytest.mark.parametrize("notebook7", LESSONS, indirect=True)
 def test_lesson_runs_in_notebook7_with_no_error_and_every_widget_rendered(notebook7: Notebook7Run) -> None:
     report = notebook7.report
-    print(f"\n{notebook7.name}: Notebook 7, run all -> idle with widgets rendered in {notebook7.seconds:.2f} s; "
-          f"{report.rendered_widget_views} widget views; screenshot {notebook7.screenshot}")
+    print(
+        f"\n{notebook7.name}: Notebook 7, run all -> idle with widgets rendered in {notebook7.seconds:.2f} s; "
+        f"{report.rendered_widget_views} widget views; screenshot {notebook7.screenshot}"
+    )
     assert report.code_cells > 0 and report.executed_cells > 0, "no cell ran"
     assert report.errors == [], "cells show errors:\n" + "\n---\n".join(report.errors)
     assert report.unrendered == [], f"widgets did not render: {report.unrendered}"
@@ -190,5 +190,6 @@ def test_every_dropdown_option_redraws_its_widget_in_notebook7(notebook7: Notebo
     assert report.unrendered == [], f"widgets stopped rendering: {report.unrendered}"
     assert notebook7.guarded.console_errors == [], notebook7.guarded.console_errors
     if changes:
-        print(f"\n{notebook7.name}: {changes} dropdown changes in Notebook 7, "
-              f"slowest {max(notebook7.change_times):.2f} s")
+        print(
+            f"\n{notebook7.name}: {changes} dropdown changes in Notebook 7, slowest {max(notebook7.change_times):.2f} s"
+        )
