@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import secrets
 import shutil
@@ -88,6 +89,9 @@ __all__ = [
     "wait_for_texts",
     "option_labels",
     "leftover_processes",
+    "Change",
+    "change_latencies",
+    "percentile",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -835,3 +839,70 @@ def wait_for_texts(scope: Locator, selector: str, texts: list[str], timeout_ms: 
     except Exception as exc:
         shown = [" ".join(t.split()) for t in scope.locator(selector).all_text_contents()]
         raise TimeoutError(f"expected {wanted} in {selector!r}, page shows {shown}") from exc
+
+
+# --------------------------------------------------------------------------- change latency
+
+#: What a widget view shows, as one string: every image's src and the text. A change
+#: is "shown" when this differs and every image has loaded (figures and HTML alike).
+_VIEW_STATE_JS = "(root) => [...root.querySelectorAll('img')].map(i => i.getAttribute('src') || '').join('|') + '\\n' + root.innerText"
+_VIEW_CHANGED_JS = """([root, old, images]) => {
+    const imgs = [...root.querySelectorAll('img')];
+    if (imgs.length < images) return false;  // an output being replaced holds no image for a moment
+    const now = imgs.map(i => i.getAttribute('src') || '').join('|') + '\\n' + root.innerText;
+    const oldSrcs = old.split('\\n')[0];
+    if (images > 0 && imgs.map(i => i.getAttribute('src') || '').join('|') === oldSrcs) return false;
+    return now !== old && imgs.every(i => i.complete && i.naturalWidth > 0);
+}"""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One dropdown change in the browser: the state reached, how long until it showed, and
+    whether that state had been shown before since the notebook was opened."""
+
+    widget: str
+    state: tuple[str, ...]
+    seconds: float
+    first_seen: bool
+
+
+def _dropdown_states(view: Locator) -> tuple[str, ...]:
+    return tuple(view.evaluate("(root) => [...root.querySelectorAll('select')].map(s => s.value)"))
+
+
+def change_latencies(view: Locator, widget: str, passes: int = 2, timeout_ms: int = WAIT_MS) -> list[Change]:
+    """Choose every option of every dropdown in a widget view, ``passes`` times over; time each.
+
+    Each dropdown's options are read when its turn comes (a later dropdown may depend on
+    an earlier one: a site's treatments), and each change is timed from the selection to
+    the new output shown (every image loaded). The state shown on opening counts as seen.
+    """
+    handle = view.element_handle()
+    seen = {_dropdown_states(view)}
+    changes: list[Change] = []
+    for _ in range(passes):
+        for index in range(view.locator("select").count()):
+            select = view.locator("select").nth(index)
+            for value in select.evaluate("(s) => [...s.options].map(o => o.value)"):
+                if select.evaluate("(s) => s.value") == value:
+                    continue
+                before = view.evaluate(_VIEW_STATE_JS)
+                images = view.locator("img").count()
+                started = time.perf_counter()
+                select.select_option(value=value)
+                view.page.wait_for_function(
+                    _VIEW_CHANGED_JS, arg=[handle, before, images], timeout=timeout_ms, polling=10
+                )
+                seconds = time.perf_counter() - started
+                state = _dropdown_states(view)
+                changes.append(Change(widget, state, seconds, state not in seen))
+                seen.add(state)
+    return changes
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (nearest rank) of ``values``."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), math.ceil(q / 100 * len(ordered))))
+    return ordered[rank - 1]
