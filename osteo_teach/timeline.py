@@ -20,8 +20,9 @@ from __future__ import annotations
 import functools
 import math
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
@@ -421,6 +422,14 @@ class TimelineExplorer(widgets.VBox):
         )
         self.show(site_id, pathway_id)
 
+    def _draw(self, site_id: str, pathway_id: str) -> Callable[[Figure], str]:
+        return functools.partial(draw_timeline, site_id=site_id, pathway_id=pathway_id, data=self.data)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """Shown in a notebook: draw the other sites' and treatments' timelines ahead, in the background."""
+        self.panel.render_ahead(((p.site, p.id), self._draw(p.site, p.id)) for p in self.data.records(Pathway))
+        return super()._repr_mimebundle_(**kwargs)
+
     def _pathway_options(self, site_id: str) -> list[tuple[str, str]]:
         return [(p.name, p.id) for p in pathways_for(site_id, self.data)]
 
@@ -463,5 +472,5 @@ class TimelineExplorer(widgets.VBox):
             self.details.value = ""
             self.panel.show_error(str(exc.args[0]))
             return
-        self.panel.redraw(functools.partial(draw_timeline, site_id=site_id, pathway_id=pathway_id, data=self.data))
+        self.panel.redraw(self._draw(site_id, pathway_id), key=(site_id, pathway_id))
         self.details.value = details_html("What is drawn, with sources", self.text)

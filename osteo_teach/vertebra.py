@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import html
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
@@ -395,7 +395,6 @@ class ProcedureStepper(widgets.VBox):
             self.description.value = ""
             self.panel.show_error(message)
             return
-        name = self.data.record(Procedure, procedure_id).name
         statement = step.description
         self.text = f"{step.order}. {step.title}: {cited_text(statement)}"
         self.description.value = (
@@ -405,7 +404,21 @@ class ProcedureStepper(widgets.VBox):
         index = [s.id for s in steps].index(step.id)
         self.previous_button.disabled = index == 0
         self.next_button.disabled = index == len(steps) - 1
-        self.panel.redraw(functools.partial(draw_step, step=step, procedure_name=name, n_steps=len(steps)))
+        self.panel.redraw(self._draw(procedure_id, step), key=(procedure_id, step.id))
+
+    def _draw(self, procedure_id: str, step: ProcedureStep) -> Callable[[Figure], str]:
+        steps = steps_of(procedure_id, self.data)
+        name = self.data.record(Procedure, procedure_id).name
+        return functools.partial(draw_step, step=step, procedure_name=name, n_steps=len(steps))
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """Shown in a notebook: draw every other step ahead, in the background."""
+        self.panel.render_ahead(
+            ((procedure_id, step.id), self._draw(procedure_id, step))
+            for procedure_id in procedures_with_steps(self.data)
+            for step in steps_of(procedure_id, self.data)
+        )
+        return super()._repr_mimebundle_(**kwargs)
 
 
 # --- the lesson ------------------------------------------------------------------

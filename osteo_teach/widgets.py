@@ -16,7 +16,9 @@ Taught in: every notebook with a widget (02-06).
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Sequence
+import os
+import threading
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
@@ -26,6 +28,7 @@ if TYPE_CHECKING:  # not imported at run time: the quiz and comparison need no m
     from matplotlib.figure import Figure
 
 from .plots import new_figure, render_png
+from .style import current_style
 
 __all__ = ["FigurePanel", "error_html", "details_html", "dropdown", "controls_row"]
 
@@ -72,12 +75,23 @@ def details_html(summary: str, text: str) -> str:
     )
 
 
+#: Environment variable that switches rendering ahead off (``0``): e.g. to measure a cold draw.
+RENDER_AHEAD_ENV_VAR = "OSTEO_TEACH_RENDER_AHEAD"
+
+
 class FigurePanel:
     """One figure, redrawn in place, shown in an Output widget with a summary.
 
-    ``redraw(draw)`` clears the same :class:`~matplotlib.figure.Figure`, calls
+    ``redraw(draw, key)`` clears the same :class:`~matplotlib.figure.Figure`, calls
     ``draw(figure)`` (which returns the one-sentence summary), renders a PNG and
     replaces the Output's content. The figure object is created once.
+
+    With a ``key`` (the widget's choices, e.g. ``(site, treatment)``) the PNG and
+    summary are kept, so showing that state again costs no drawing, and
+    :meth:`render_ahead` draws the states a student has not reached yet in a
+    background thread, on figures of its own, pausing while a change is shown.
+    Drawing is deterministic: a kept or pre-drawn PNG is byte for byte the one a
+    fresh draw gives (the tests check it through each widget's ``direct`` twin).
     """
 
     def __init__(self, width: float | None = None, height: float | None = None) -> None:
@@ -90,17 +104,81 @@ class FigurePanel:
         #: The draw function last used; benchmarks replay it on a fresh figure.
         self.last_draw: Callable[[Figure], str] | None = None
         self.widget = widgets.VBox([self.output, self.caption])
+        #: Drawn states: key -> (PNG, summary). Shared with the render-ahead thread.
+        self._kept: dict[Hashable, tuple[bytes, str]] = {}
+        self._lock = threading.Lock()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._ahead: threading.Thread | None = None
 
-    def redraw(self, draw: Callable[[Figure], str]) -> None:
-        """Draw into the existing figure and show the result."""
-        self.figure.clear()
-        self.last_draw = draw
-        self.summary = draw(self.figure)
-        self.error = None
-        self.png = render_png(self.figure)
-        self.output.outputs = ()
-        self.output.append_display_data(Image(data=self.png, format="png"))
-        self.caption.value = f"<p><strong>Figure summary:</strong> {html.escape(self.summary)}</p>"
+    def _full_key(self, key: Hashable) -> Hashable:
+        """The key plus what else decides the pixels: the style and the figure's size."""
+        return (key, current_style(), tuple(self.figure.get_size_inches()))
+
+    def redraw(self, draw: Callable[[Figure], str], key: Hashable | None = None) -> None:
+        """Show ``draw``'s picture: kept from before when ``key`` was shown or drawn ahead."""
+        self._idle.clear()  # the render-ahead thread waits while a change is being shown
+        try:
+            self.last_draw = draw
+            kept = None
+            if key is not None:
+                with self._lock:
+                    kept = self._kept.get(self._full_key(key))
+            if kept is None:
+                self.figure.clear()
+                summary = draw(self.figure)
+                kept = (render_png(self.figure), summary)
+                if key is not None:
+                    with self._lock:
+                        self._kept[self._full_key(key)] = kept
+            self.png, self.summary = kept
+            self.error = None
+            self.output.outputs = ()
+            self.output.append_display_data(Image(data=self.png, format="png"))
+            self.caption.value = f"<p><strong>Figure summary:</strong> {html.escape(self.summary)}</p>"
+        finally:
+            self._idle.set()
+
+    def kept(self, key: Hashable) -> bool:
+        """Whether the state ``key`` is drawn already (shown before, or drawn ahead)."""
+        with self._lock:
+            return self._full_key(key) in self._kept
+
+    def render_ahead(self, states: Iterable[tuple[Hashable, Callable[[Figure], str]]]) -> None:
+        """Draw these states in a background thread, so that choosing them shows at once.
+
+        Starts once per panel (later calls do nothing while it runs); each state is
+        drawn on a new figure of the panel's size; a failure only stops the thread
+        (the state is then drawn when chosen, as without rendering ahead).
+        Switched off by ``OSTEO_TEACH_RENDER_AHEAD=0``.
+        """
+        if os.environ.get(RENDER_AHEAD_ENV_VAR) == "0" or (self._ahead is not None and self._ahead.is_alive()):
+            return
+        todo = [(self._full_key(key), draw) for key, draw in states]
+        size = tuple(self.figure.get_size_inches())
+
+        def work() -> None:
+            try:
+                for full_key, draw in todo:
+                    with self._lock:
+                        if full_key in self._kept:
+                            continue
+                    self._idle.wait()
+                    figure = new_figure(*size)
+                    summary = draw(figure)
+                    png = render_png(figure)
+                    with self._lock:
+                        self._kept.setdefault(full_key, (png, summary))
+            except Exception:
+                return
+
+        self._ahead = threading.Thread(target=work, name="osteo-teach-render-ahead", daemon=True)
+        self._ahead.start()
+
+    def wait_ahead(self, timeout: float | None = None) -> None:
+        """Wait until rendering ahead has finished (tests and benchmarks)."""
+        if self._ahead is not None:
+            self._ahead.join(timeout)
 
     def show_error(self, message: str) -> None:
         """Replace the figure with a clear message."""

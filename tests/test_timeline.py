@@ -103,7 +103,7 @@ def test_changing_the_site_draws_once():
     explorer = timeline.TimelineExplorer("wrist", data=DATA)
     calls = []
     original = explorer.panel.redraw
-    explorer.panel.redraw = lambda draw: (calls.append(draw), original(draw))  # type: ignore[method-assign]
+    explorer.panel.redraw = lambda draw, key=None: (calls.append(draw), original(draw, key))  # type: ignore[method-assign]
     explorer.site_dropdown.value = "hip"
     assert len(calls) == 1
 
@@ -179,3 +179,35 @@ def test_healing_time_after_another_kind_of_treatment_carries_a_caution():
         assert (drawn.caution is not None) == mismatch, pathway.id
         summary = timeline.draw_timeline(new_figure(), site.id, pathway.id, DATA)
         assert ("Caution:" in summary) == mismatch
+
+
+def test_a_state_shown_again_is_not_drawn_again_and_is_byte_identical():
+    explorer = timeline.TimelineExplorer("wrist", data=DATA)
+    first = explorer.png
+    draws = []
+    original = explorer.panel.figure.clear
+    explorer.panel.figure.clear = lambda *a, **k: (draws.append(1), original(*a, **k))  # type: ignore[method-assign]
+    explorer.site_dropdown.value = "hip"
+    assert len(draws) == 1, "a new state is drawn"
+    explorer.site_dropdown.value = "wrist"
+    assert len(draws) == 1, "a state seen before is shown from what was kept"
+    assert explorer.png == first
+
+
+def test_rendering_ahead_fills_every_state_with_what_a_fresh_draw_gives():
+    from osteo_teach.lessons import lesson
+
+    spec = next(s for s in lesson("03_healing_timelines").widgets if s.name == "TimelineExplorer")
+    explorer = spec.build(DATA)
+    explorer._repr_mimebundle_()  # what displaying it in a notebook does
+    explorer.panel.wait_ahead(120)
+    for pathway in PATHWAYS:
+        assert explorer.panel.kept((pathway.site, pathway.id)), pathway.id
+    draws = []
+    original = explorer.panel.figure.clear
+    explorer.panel.figure.clear = lambda *a, **k: (draws.append(1), original(*a, **k))  # type: ignore[method-assign]
+    for site_id, pathway_id in _student_choices():
+        explorer.site_dropdown.value = site_id
+        explorer.pathway_dropdown.value = pathway_id
+        assert spec.direct(explorer) == explorer.png, f"{pathway_id}: drawn ahead differs from a fresh draw"
+    assert draws == [], "every state was drawn ahead"
