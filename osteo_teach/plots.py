@@ -77,7 +77,8 @@ def legend_below(ax: Any, handles: list[Any], ncol: int = 1, offset: float = -0.
 def render_png(figure: Figure) -> bytes:
     """The figure as PNG bytes (what notebooks, widgets and tests show and check)."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", facecolor="white")
+    # Fast, lossless PNG compression: the same pixels, encoded a few times quicker.
+    figure.savefig(buffer, format="png", facecolor="white", pil_kwargs={"compress_level": 1})
     return buffer.getvalue()
 
 

@@ -107,6 +107,9 @@ class FigurePanel:
         #: Drawn states: key -> (PNG, summary). Shared with the render-ahead thread.
         self._kept: dict[Hashable, tuple[bytes, str]] = {}
         self._lock = threading.Lock()
+        #: Signalled when the render-ahead thread finishes a state (``_drawing`` says which).
+        self._done = threading.Condition(self._lock)
+        self._drawing: Hashable | None = None
         self._idle = threading.Event()
         self._idle.set()
         self._ahead: threading.Thread | None = None
@@ -122,8 +125,11 @@ class FigurePanel:
             self.last_draw = draw
             kept = None
             if key is not None:
-                with self._lock:
-                    kept = self._kept.get(self._full_key(key))
+                full_key = self._full_key(key)
+                with self._done:
+                    # The background thread may be drawing this very state: wait for it.
+                    self._done.wait_for(lambda: self._drawing != full_key, timeout=10)
+                    kept = self._kept.get(full_key)
             if kept is None:
                 self.figure.clear()
                 summary = draw(self.figure)
@@ -160,17 +166,22 @@ class FigurePanel:
         def work() -> None:
             try:
                 for full_key, draw in todo:
+                    self._idle.wait()
                     with self._lock:
                         if full_key in self._kept:
                             continue
-                    self._idle.wait()
+                        self._drawing = full_key
                     figure = new_figure(*size)
                     summary = draw(figure)
                     png = render_png(figure)
-                    with self._lock:
+                    with self._done:
                         self._kept.setdefault(full_key, (png, summary))
-            except Exception:
-                return
+                        self._drawing = None
+                        self._done.notify_all()
+            except Exception:  # rendering ahead is an optimisation: a failure is never an error
+                with self._done:
+                    self._drawing = None
+                    self._done.notify_all()
 
         self._ahead = threading.Thread(target=work, name="osteo-teach-render-ahead", daemon=True)
         self._ahead.start()
