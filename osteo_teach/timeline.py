@@ -427,7 +427,12 @@ class TimelineExplorer(widgets.VBox):
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         """Shown in a notebook: draw the other sites' and treatments' timelines ahead, in the background."""
-        self.panel.render_ahead(((p.site, p.id), self._draw(p.site, p.id)) for p in self.data.records(Pathway))
+        pathways = self.data.records(Pathway)
+        site = self.site_dropdown.value
+        firsts = {p.site: p for p in reversed(pathways)}  # each site's first treatment
+        # One change away first: this site's other treatments, then each site as first shown.
+        order = [p for p in pathways if p.site == site] + list(reversed(firsts.values())) + pathways
+        self.panel.render_ahead(((p.site, p.id), self._draw(p.site, p.id)) for p in dict.fromkeys(order))
         return super()._repr_mimebundle_(**kwargs)
 
     def _pathway_options(self, site_id: str) -> list[tuple[str, str]]:
