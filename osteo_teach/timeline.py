@@ -432,7 +432,8 @@ class TimelineExplorer(widgets.VBox):
         firsts = {p.site: p for p in reversed(pathways)}  # each site's first treatment
         # One change away first: this site's other treatments, then each site as first shown.
         order = [p for p in pathways if p.site == site] + list(reversed(firsts.values())) + pathways
-        self.panel.render_ahead(((p.site, p.id), self._draw(p.site, p.id)) for p in dict.fromkeys(order))
+        states = dict.fromkeys((p.site, p.id) for p in order)
+        self.panel.render_ahead((state, self._draw(*state)) for state in states)
         return super()._repr_mimebundle_(**kwargs)
 
     def _pathway_options(self, site_id: str) -> list[tuple[str, str]]:
