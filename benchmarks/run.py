@@ -78,9 +78,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -88,7 +89,7 @@ if str(ROOT) not in sys.path:
 
 from tests.notebook_runner import notebooks, run_notebook
 
-TARGETS = {"P1": 1.5, "P2": 1.3, "P3": 1.1, "P4": 1.5, "P5": 2.0}
+TARGETS = {"P1": 1.15, "P2": 1.3, "P3": 1.1, "P4": 1.5, "P5": 1.3}
 
 
 @dataclass
@@ -124,6 +125,28 @@ class Line:
 
 
 @dataclass
+class Limit:
+    """One printed result measured against an absolute limit (a latency, a wall time)."""
+
+    key: str
+    label: str
+    value: float
+    limit: float
+    unit: str
+
+    @property
+    def verdict(self) -> str:
+        return "PASS" if self.value <= self.limit else "MISS"
+
+    def __str__(self) -> str:
+        scale = {"s": 1.0, "ms": 1e3}[self.unit]
+        return (
+            f"{self.key:<3} {self.label:<60} {self.value * scale:8.1f} {self.unit:<3}"
+            f"{'':22}target <= {self.limit * scale:g} {self.unit} {self.verdict}"
+        )
+
+
+@dataclass
 class Note:
     """A printed line that is not a figure (something could not be measured)."""
 
@@ -151,13 +174,30 @@ def _blank_notebook(path: Path, source: str = "pass") -> Path:
 # --- P1 -------------------------------------------------------------------------------
 
 
-def bench_p1(repeat: int, work: Path) -> list[Line]:
+def reduced_source(path: Path) -> str:
+    """A lesson reduced to its imports and its data load: every import line of its code
+    cells, then ``course = ot.start()`` (the honest floor for P1 and P5)."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    lines = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for line in cell.source.splitlines():
+            if line.startswith(("import ", "from ")) and line not in lines:
+                lines.append(line)
+    if "import osteo_teach as ot" not in lines:
+        lines.insert(0, "import osteo_teach as ot")
+    return "\n".join([*lines, "", "course = ot.start()"]) + "\n"
+
+
+def bench_p1(repeat: int, work: Path) -> list[Line | Note]:
     lessons = notebooks()
-    empty_dir = work / "empty"
-    empty_dir.mkdir()
-    empties = [_blank_notebook(empty_dir / f"empty_{i:02d}.ipynb") for i in range(len(lessons))]
-    # Diagnostic: notebooks that only import the libraries every lesson rests on.
-    libraries = [_blank_notebook(empty_dir / f"libs_{i:02d}.ipynb", P3_BASELINE) for i in range(len(lessons))]
+    floor_dir = work / "reduced"
+    floor_dir.mkdir()
+    reduced = [_blank_notebook(floor_dir / f"reduced_{path.name}", reduced_source(path)) for path in lessons]
+    empties = [_blank_notebook(floor_dir / f"empty_{i:02d}.ipynb") for i in range(len(lessons))]
     ini = work / "pytest.ini"
     ini.write_text("[pytest]\n", encoding="utf-8")
 
@@ -187,28 +227,22 @@ def bench_p1(repeat: int, work: Path) -> list[Line]:
             log(f"P1 warning: nbval did not pass: {summary}")
         return elapsed
 
-    real, empty, floor = [], [], []
+    real, floor, empty = [], [], []
     failures: list[str] = []
     for i in range(repeat):
         real.append(nbval(lessons))
+        floor.append(nbval(reduced))
         empty.append(nbval(empties))
-        floor.append(nbval(libraries))
         log(
-            f"P1 run {i + 1}/{repeat}: notebooks {real[-1]:.1f} s, empty {empty[-1]:.1f} s, "
-            f"importing matplotlib.pyplot + ipywidgets only {floor[-1]:.1f} s"
+            f"P1 run {i + 1}/{repeat}: lessons {real[-1]:.1f} s, the same reduced to imports + data load "
+            f"{floor[-1]:.1f} s, empty {empty[-1]:.1f} s"
         )
-    label = f"nbval, {len(lessons)} notebooks vs {len(lessons)} empty"
+    label = f"nbval, {len(lessons)} lessons vs the same reduced to imports + data"
     if failures:
         label += " (NBVAL FAILED)"
     return [
-        Line("P1", label, statistics.median(real), statistics.median(empty), "s"),
-        Line(
-            "P1",
-            "(info) vs as many that import mpl.pyplot+ipywidgets",
-            statistics.median(real),
-            statistics.median(floor),
-            "s",
-        ),
+        Line("P1", label, statistics.median(real), statistics.median(floor), "s"),
+        Note("P1", f"(info) {len(lessons)} empty notebooks under nbval: {statistics.median(empty):.1f} s"),
     ]
 
 
@@ -397,27 +431,31 @@ def bench_p4(repeat: int, work: Path) -> list[Line]:
 # --- P5 -------------------------------------------------------------------------------
 
 
-def bench_p5(repeat: int, work: Path) -> list[Line | Note]:
+def bench_p5(repeat: int, work: Path) -> list[Line | Limit | Note]:
+    """Run All until every widget is shown, per lesson, vs the same lesson reduced to its
+    imports and data load; and every widget's dropdown changes in the browser (P2's
+    browser part): p50/p95 of first-seen and seen-before states."""
     try:
         from tests.browser import lab_driver as lab
     except ImportError as exc:
         return [Note("P5", f"not measured: the browser machinery is missing ({exc})")]
     from playwright.sync_api import sync_playwright
 
+    from osteo_teach.lessons import widget_specs
+
     root = lab.copy_notebooks(lab.REPO_NOTEBOOKS, work / "root")
-    blank = "zz_blank_benchmark.ipynb"
-    _blank_notebook(root / "notebooks" / blank)
-    libraries = "zz_libraries_benchmark.ipynb"  # diagnostic: the libraries alone
-    _blank_notebook(root / "notebooks" / libraries, P3_BASELINE)
     names = [p.name for p in notebooks()]
-    times: dict[str, list[float]] = {name: [] for name in [blank, libraries, *names]}
+    for path in notebooks():
+        _blank_notebook(root / "notebooks" / f"zz_reduced_{path.name}", reduced_source(path))
+    times: dict[str, list[float]] = {n: [] for n in [*names, *(f"zz_reduced_{n}" for n in names)]}
+    changes: dict[str, list[Any]] = {}
 
     with sync_playwright() as pw:
         server = lab.start_lab(root, work / "lab")
         browser = lab.launch_browser(pw, home=work / "chromium")
         try:
 
-            def measure(name: str) -> None:
+            def measure(name: str, latency: bool = False) -> None:
                 guarded = lab.new_guarded_page(browser)
                 try:
                     lab.open_notebook(guarded.page, server, f"notebooks/{name}")
@@ -426,28 +464,77 @@ def bench_p5(repeat: int, work: Path) -> list[Line | Note]:
                     if report.errors or report.unrendered:
                         raise RuntimeError(f"{name}: {report.errors or report.unrendered}")
                     times[name].append(seconds)
+                    if latency:
+                        for lesson, spec in widget_specs():
+                            if f"{lesson.id}.ipynb" != name or not spec.label:
+                                continue
+                            view = lab.widget_outputs(guarded.page, has_label=spec.label).first
+                            view.scroll_into_view_if_needed()
+                            key = f"{lesson.number} {spec.name}"
+                            changes.setdefault(key, []).extend(lab.change_latencies(view, spec.name, passes=2))
                 finally:
                     guarded.close()
                     server.shutdown_kernels()
 
             for i in range(repeat):
-                measure(blank)
-                measure(libraries)
                 for name in names:
-                    measure(name)
-                measure(blank)
-                log(f"P5 run {i + 1}/{repeat}: blank {times[blank][-1]:.2f} s")
+                    measure(f"zz_reduced_{name}")
+                    measure(name, latency=True)
+                log(f"P5 run {i + 1}/{repeat} done")
         finally:
             browser.close()
             leftovers = server.stop()
             if leftovers:
                 print(f"P5  warning: processes left by the lab server: {leftovers}", file=sys.stderr)
-    base = statistics.median(times[blank])
-    lines = [
-        Line("P5", f"run all -> widgets rendered, {name}", statistics.median(times[name]), base, "s") for name in names
+    lines: list[Line | Limit | Note] = [
+        Line(
+            "P5",
+            f"run all -> widgets shown, {name} vs imports + data",
+            statistics.median(times[name]),
+            statistics.median(times[f"zz_reduced_{name}"]),
+            "s",
+        )
+        for name in names
     ]
-    floor = statistics.median(times[libraries])
-    lines.append(Line("P5", "(info) blank that imports mpl.pyplot+ipywidgets", floor, base, "s"))
+    for key, measured in changes.items():
+        for first_seen, limit, label in ((True, 0.2, "first-seen"), (False, 0.1, "seen before")):
+            values = [c.seconds for c in measured if c.first_seen == first_seen]
+            if not values:
+                continue
+            lines.append(
+                Note(
+                    "P2",
+                    f"(info) browser, {key}, {label}: p50 {lab.percentile(values, 50) * 1e3:.0f} ms "
+                    f"over {len(values)} changes",
+                )
+            )
+            lines.append(
+                Limit("P2", f"browser change -> shown, {key}, {label}, p95", lab.percentile(values, 95), limit, "s")
+            )
+    return lines
+
+
+# --- P6 -------------------------------------------------------------------------------
+
+#: P6 limits (seconds) on this 2-core machine, set after profiling (see the README).
+P6_LIMITS = {"make test (warm venv)": 480.0, "browser tests alone": 240.0}
+
+
+def bench_p6() -> list[Limit | Note]:
+    """Wall time of the README's test command on a warm venv, and of the browser tests alone."""
+    lines: list[Limit | Note] = []
+    for label, argv in (
+        ("make test (warm venv)", ["make", "test"]),
+        ("browser tests alone", [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/browser"]),
+    ):
+        started = time.perf_counter()
+        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "CI": "true"})
+        elapsed = time.perf_counter() - started
+        last = (done.stdout.strip().splitlines() or ["(no output)"])[-1]
+        log(f"P6 {label}: {elapsed:.0f} s, exit {done.returncode}: {last}")
+        if done.returncode != 0:
+            lines.append(Note("P6", f"{label}: FAILED ({last})"))
+        lines.append(Limit("P6", label, elapsed, P6_LIMITS[label], "s"))
     return lines
 
 
@@ -456,7 +543,7 @@ def bench_p5(repeat: int, work: Path) -> list[Line | Note]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default="P1,P2,P3,P4,P5", help="comma-separated subset, e.g. P2,P3")
+    parser.add_argument("--only", default="P1,P2,P3,P4,P5,P6", help="comma-separated subset, e.g. P2,P3")
     parser.add_argument("--repeat-p1", type=int, default=3, help="nbval runs of each side (default 3)")
     parser.add_argument("--changes-p2", type=int, default=30, help="dropdown changes per widget (>= 20; default 30)")
     parser.add_argument("--repeat-p3", type=int, default=9, help="fresh interpreters per side (default 9)")
@@ -484,16 +571,17 @@ def main(argv: list[str] | None = None) -> int:
         f"osteo-teach benchmark: {len(notebooks())} notebooks, Python {sys.version.split()[0]}, "
         f"{os.cpu_count()} cores; ratio = measured / baseline, medians"
     )
-    lines: list[Line | Note] = []
+    lines: list[Line | Limit | Note] = []
     failed = False
     with tempfile.TemporaryDirectory(prefix="osteo-bench-") as tmp:
         work = Path(tmp)
-        steps: list[tuple[str, Callable[[], list[Line | Note]]]] = [
+        steps: list[tuple[str, Callable[[], Sequence[Line | Limit | Note]]]] = [
             ("P1", lambda: bench_p1(args.repeat_p1, work / "p1")),
             ("P2", lambda: bench_p2(args.changes_p2, "P2" in profile)),
             ("P3", lambda: bench_p3(args.repeat_p3)),
             ("P4", lambda: bench_p4(args.repeat_p4, work / "p4")),
             ("P5", lambda: bench_p5(args.repeat_p5, work / "p5")),
+            ("P6", bench_p6),
         ]
         for key, step in steps:
             if key not in wanted:
@@ -508,7 +596,7 @@ def main(argv: list[str] | None = None) -> int:
             for line in new:
                 print(line, flush=True)
             lines.extend(new)
-    figures = [line for line in lines if isinstance(line, Line) and "(info)" not in line.label]
+    figures = [line for line in lines if isinstance(line, (Line, Limit)) and "(info)" not in line.label]
     misses = [line for line in figures if line.verdict == "MISS"]
     print(f"{len(figures)} figures, {len(misses)} missed their target; took {time.perf_counter() - started:.0f} s")
     if args.json:
@@ -519,14 +607,14 @@ def main(argv: list[str] | None = None) -> int:
                         "key": line.key,
                         "label": line.label,
                         "value": line.value,
-                        "baseline": line.baseline,
+                        "baseline": getattr(line, "baseline", None),
                         "unit": line.unit,
-                        "ratio": line.ratio,
-                        "target": line.target,
+                        "ratio": getattr(line, "ratio", None),
+                        "target": line.target if isinstance(line, Line) else line.limit,
                         "verdict": line.verdict,
                     }
                     for line in lines
-                    if isinstance(line, Line)
+                    if isinstance(line, (Line, Limit))
                 ],
                 indent=2,
             )
