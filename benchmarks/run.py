@@ -2,19 +2,18 @@
 
 Run from the repository root (``make bench`` does)::
 
-    python benchmarks/run.py                 # P1-P5, a few minutes on 2 cores
+    python benchmarks/run.py                 # P1-P6, about 20 minutes on 2 cores
     python benchmarks/run.py --only P2,P3    # some of them
     python benchmarks/run.py --profile P2    # also print a cProfile of the slow path
 
 Each figure is a ratio of two things measured side by side in the same run, as
 the median over repeated runs (the repeat counts are options), with its target:
 
-P1  ``pytest --nbval-lax`` over every notebook in ``notebooks/`` vs the same
-    command over as many empty notebooks (one cell holding ``pass``: nbval starts
-    a kernel only for a notebook with a code cell) in a temporary folder. Both
-    runs use the same empty pytest configuration. Target <= 1.5. An extra line
-    (not a target) compares with notebooks whose one cell imports
-    ``matplotlib.pyplot`` and ``ipywidgets``: the libraries every lesson needs.
+P1  ``pytest --nbval-lax`` over every lesson vs the same lessons reduced to their
+    imports and data load (each lesson's import lines, then ``course = ot.start()``:
+    the honest floor, since no lesson can do less), in a temporary folder, with
+    the same empty pytest configuration. Target <= 1.15. An extra line (not a
+    target) gives as many empty notebooks under nbval (kernel start and stop only).
 
 P2  For every widget declared in the lesson registry (``osteo_teach.lessons``):
     setting a dropdown value until the redrawn output is shown, vs producing
@@ -53,12 +52,18 @@ P4  A kernel's peak memory, asked from inside the kernel after running each
 
 P5  In JupyterLab in headless Chromium (the browser tests' machinery,
     ``tests/browser/lab_driver.py``): "Run All Cells" clicked until the kernel is
-    idle with every widget rendered and every image loaded, per notebook, vs the
-    same for a blank notebook (one ``pass`` cell). Target <= 2 per notebook. The
-    kernel is already started and idle when "Run All" is clicked (the driver
-    waits for that), so the blank's time is the browser's round trip alone. An
-    extra line (not a target) shows a blank notebook whose one cell imports
-    ``matplotlib.pyplot`` and ``ipywidgets``, against the same baseline.
+    idle with every widget rendered and every image loaded, per lesson, vs the
+    same for that lesson reduced to its imports and data load (as in P1). Target
+    <= 1.3 per lesson. The kernel is already started and idle when "Run All" is
+    clicked. In the same session, P2's browser part: every dropdown of every
+    declared widget is changed twice over (``lab_driver.change_latencies``), each
+    change timed from the selection until its new output is shown; p95 per
+    widget, target 200 ms for a state first seen since the notebook was opened
+    and 100 ms for a state seen before (p50 printed as information).
+
+P6  The wall time of ``make test`` on a warm venv (lint, every test, the browser
+    tests), and of the browser tests alone, against limits set after profiling
+    (``P6_LIMITS``).
 
 Exit status is 0 unless a measurement failed (a notebook error, say); with
 ``--strict`` a MISS also gives 1.
