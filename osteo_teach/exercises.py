@@ -18,18 +18,38 @@ Taught in: every lesson with exercises.
 from __future__ import annotations
 
 import html
+import importlib
 import os
+import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
 from .data import CourseData, load
 
-__all__ = ["REVEAL_ENV_VAR", "Solution", "show_solution", "solution_text"]
+if TYPE_CHECKING:
+    from .lessons import Lesson
+
+__all__ = ["REVEAL_ENV_VAR", "SOLUTION_NAME", "Solution", "show_solution", "solution_text", "lesson_solutions"]
 
 #: Environment variable that makes every solution show at once (instructor builds).
 REVEAL_ENV_VAR = "OSTEO_TEACH_SHOW_SOLUTIONS"
+
+
+#: How a lesson's solution functions are named (``solution_exercise_1``, ...).
+SOLUTION_NAME = re.compile(r"^solution_exercise_(\d+)$")
+
+
+def lesson_solutions(lesson: Lesson) -> dict[str, Callable[[CourseData], Any]]:
+    """A lesson's solution functions (``solution_exercise_N`` of its topic module), by name, in exercise order."""
+    module = importlib.import_module(lesson.module)
+    numbered = []
+    for name in dir(module):
+        match = SOLUTION_NAME.match(name)
+        if match and callable(getattr(module, name)):
+            numbered.append((int(match.group(1)), name))
+    return {name: getattr(module, name) for _, name in sorted(numbered)}
 
 
 def solution_text(solve: Callable[[CourseData], Any], course: CourseData | None = None) -> str:
