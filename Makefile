@@ -8,13 +8,13 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test lint setup slides bench clean
+.PHONY: lab test lint setup slides assignments bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "osteo-teach needs Python 3.10 or newer; found " + sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,grading]'
 	@touch $@
 
 setup: $(STAMP)
@@ -38,6 +38,11 @@ bench: $(STAMP)
 # Offline reveal.js slides and self-contained HTML handouts of every notebook, in build/.
 slides: $(STAMP)
 	$(BIN)/python tools/build_slides.py
+
+# Graded assignments: an nbgrader course (source -> release) in build/nbgrader/, from
+# osteo_teach/assignments.py (nbgrader comes with the 'grading' extra, installed by setup).
+assignments: $(STAMP)
+	$(BIN)/python tools/build_assignments.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
