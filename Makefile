@@ -35,9 +35,10 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
-# Offline reveal.js slides and self-contained HTML handouts of every notebook, in build/.
+# Offline reveal.js slides and self-contained HTML handouts of every notebook, in build/
+# (no solutions); `make slides INSTRUCTOR=1`: every solution shown, in build/instructor/.
 slides: $(STAMP)
-	$(BIN)/python tools/build_slides.py
+	$(BIN)/python tools/build_slides.py $(if $(INSTRUCTOR),--instructor)
 
 # Graded assignments: an nbgrader course (source -> release) in build/nbgrader/, from
 # osteo_teach/assignments.py (nbgrader comes with the 'grading' extra, installed by setup).

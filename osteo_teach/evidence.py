@@ -717,7 +717,7 @@ def solution_exercise_1(course: CourseData) -> str:
         lines.append(
             f"{trial_id}: {n.measure}: {format_reported(n.intervention, n.decimals)} vs "
             f"{format_reported(n.control, n.decimals)} {n.unit} -> absolute difference "
-            f"{absolute_difference(n):+g} percentage points ({n.note}) {n.sources}"
+            f"{absolute_difference(n):+g} percentage points ({n.note}) [{', '.join(n.sources)}]"
         )
     lines.append("What each trial set out to test (its primary endpoint):")
     for trial_id, _ in EXERCISE_1_NUMBERS:

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
 __all__ = ["REVEAL_ENV_VAR", "SOLUTION_NAME", "Solution", "show_solution", "solution_text", "lesson_solutions"]
 
+#: How a text solution is shown: its own lines, wrapped at spaces (never inside a word).
+_TEXT_STYLE = "white-space:pre-wrap;word-break:normal;overflow-wrap:break-word;font-size:0.95em;line-height:1.4"
+
 #: Environment variable that makes every solution show at once (instructor builds).
 REVEAL_ENV_VAR = "OSTEO_TEACH_SHOW_SOLUTIONS"
 
@@ -102,7 +105,7 @@ class Solution(widgets.VBox):
 
             body = figure_html(result)
         else:
-            body = f"<pre style='white-space:pre-wrap;font-size:0.95em'>{html.escape(self.text)}</pre>"
+            body = f"<pre style='{_TEXT_STYLE}'>{html.escape(self.text)}</pre>"
         self.output.value = (
             "<div class='ot-solution' role='region' aria-label='Solution' "
             "style='border-left:6px solid #0072B2;padding:0.3em 0.8em;margin:0.3em 0'>"

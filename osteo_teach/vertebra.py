@@ -448,7 +448,7 @@ def solution_exercise_2(course: CourseData) -> str:
     kp, vp = arm_percentages(ct)
     return (
         f"Kyphoplasty {kp:.1f}% vs vertebroplasty {vp:.1f}% of treated levels; "
-        f"absolute difference {risk_difference(ct):+.1f} percentage points ({ct.note}) {ct.sources}\n"
+        f"absolute difference {risk_difference(ct):+.1f} percentage points ({ct.note}) [{', '.join(ct.sources)}]\n"
         "Different detection (CT of every level vs pooled studies) and a different unit "
         "(treated levels, not patients): the figures measure different things."
     )
