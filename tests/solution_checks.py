@@ -64,6 +64,12 @@ def strip_source_keys(line: str) -> str:
     return line
 
 
+def comparable(text: str) -> str:
+    """A page's or an output's text as answer lines are compared with it: source-key lists
+    dropped (as in :func:`answer_lines`), whitespace normalised."""
+    return normalise(" ".join(strip_source_keys(line) for line in text.splitlines()))
+
+
 @cache
 def lesson_content() -> tuple[str, ...]:
     """Every sourced statement in data/ and every formatted reference, normalised."""
@@ -122,16 +128,16 @@ def stored_texts(nb: Any) -> Iterator[tuple[int, str]]:
     for index, cell in enumerate(nb.cells):
         for output in cell.get("outputs", []):
             if "text" in output:
-                yield index, normalise(output["text"])
+                yield index, comparable(output["text"])
             for mime, value in output.get("data", {}).items():
                 if mime.startswith("text/") or mime.endswith("json"):
-                    yield index, normalise(value if isinstance(value, str) else str(value))
+                    yield index, comparable(value if isinstance(value, str) else str(value))
 
 
 def leaks(solution: LessonSolution, nb: Any) -> list[str]:
     """Where a notebook's stored outputs hold a solution: its whole text, or one of its answer lines."""
     found = []
-    whole = normalise(solution.text)
+    whole = comparable(solution.text)
     for index, text in stored_texts(nb):
         if whole and whole in text:
             found.append(f"cell {index} stores the whole of {solution.label}")

@@ -18,7 +18,7 @@ import build_slides  # noqa: E402
 from osteo_teach.exercises import REVEAL_ENV_VAR  # noqa: E402
 from osteo_teach.lessons import lesson  # noqa: E402
 
-from .solution_checks import all_solutions, normalise  # noqa: E402
+from .solution_checks import all_solutions, comparable  # noqa: E402
 
 #: A notebook with widgets, so the widget renderer and the widget state are exercised.
 NOTEBOOK = ROOT / "notebooks" / "10_self_check.ipynb"
@@ -176,7 +176,7 @@ def widget_texts(page: Path) -> str:
             for value in model.get("state", {}).values():
                 if isinstance(value, str):
                     found.append(re.sub(r"<[^>]+>", " ", value))
-    return normalise(html.unescape(" ".join(found)))
+    return comparable(html.unescape(" ".join(found)))
 
 
 def button_labels(page: Path) -> list[str]:
@@ -216,7 +216,7 @@ def test_a_student_build_ignores_the_instructor_variable(tmp_path, monkeypatch):
     nb = build_slides.execute(NOTEBOOK)
     states = json.dumps(nb.metadata["widgets"])
     for solution in SOLUTIONS:
-        assert not any(line in normalise(html.unescape(states)) for line in solution.answers)
+        assert not any(line in comparable(html.unescape(states)) for line in solution.answers)
     import os
 
     assert os.environ[REVEAL_ENV_VAR] == "1", "the caller's environment is put back"
