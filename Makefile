@@ -8,13 +8,13 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test lint test-tools setup slides bench hub hub-proxy bench-class clean
+.PHONY: lab test lint test-tools setup slides assignments bench hub hub-proxy bench-class clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "osteo-teach needs Python 3.10 or newer; found " + sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,hub]'
+	$(BIN)/python -m pip install --quiet -e '.[test,hub,grading]'
 	@touch $@
 
 setup: $(STAMP)
@@ -54,9 +54,15 @@ hub-proxy:
 bench-class: $(STAMP) hub-proxy
 	$(BIN)/python benchmarks/class_load.py
 
-# Offline reveal.js slides and self-contained HTML handouts of every notebook, in build/.
+# Offline reveal.js slides and self-contained HTML handouts of every notebook, in build/
+# (no solutions); `make slides INSTRUCTOR=1`: every solution shown, in build/instructor/.
 slides: $(STAMP)
-	$(BIN)/python tools/build_slides.py
+	$(BIN)/python tools/build_slides.py $(if $(INSTRUCTOR),--instructor)
+
+# Graded assignments: an nbgrader course (source -> release) in build/nbgrader/, from
+# osteo_teach/assignments.py (nbgrader comes with the 'grading' extra, installed by setup).
+assignments: $(STAMP)
+	$(BIN)/python tools/build_assignments.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

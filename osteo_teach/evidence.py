@@ -20,6 +20,8 @@ Taught in: ``notebooks/05_evidence.ipynb``.
 from __future__ import annotations
 
 import html
+import itertools
+import math
 import re
 import textwrap
 from collections.abc import Iterable
@@ -60,6 +62,18 @@ __all__ = [
     "CriterionResult",
     "assess_case",
     "GuidelineExplorer",
+    "absolute_difference",
+    "arm_percentages",
+    "risk_difference",
+    "number_needed_to_treat",
+    "includes_zero",
+    "intervals_excluding_zero",
+    "never_met_criteria",
+    "EXERCISE_1_NUMBERS",
+    "EXERCISE_3_CASE",
+    "solution_exercise_1",
+    "solution_exercise_2",
+    "solution_exercise_3",
 ]
 
 #: The key fact holding VERTOS IV's own definition of clinically significant relief.
@@ -624,6 +638,135 @@ FACTS = (
     "sham_trials_fracture_age",
     "ta279_recent_not_defined",
 )
+
+
+# --- calculations the exercises and the graded assignments share --------------------
+
+
+def absolute_difference(number: TrialNumber) -> float:
+    """Intervention minus control, in the number's own unit (percentage points for "% of patients")."""
+    return number.intervention - number.control
+
+
+def arm_percentages(number: TrialNumber) -> tuple[float, float]:
+    """Each arm's count as a percentage of its denominator ("157 of 214" -> 73.4...), intervention first."""
+    if number.intervention_total is None or number.control_total is None:
+        raise ValueError(f"'{number.id}' has no denominators (intervention_total, control_total)")
+    return 100 * number.intervention / number.intervention_total, 100 * number.control / number.control_total
+
+
+def risk_difference(number: TrialNumber) -> float:
+    """Absolute risk difference from a trial's counts, in percentage points (intervention minus control)."""
+    intervention, control = arm_percentages(number)
+    return intervention - control
+
+
+def number_needed_to_treat(number: TrialNumber) -> int:
+    """How many patients would need the intervention instead of the control for one patient fewer
+    (or more) with the outcome: 1 / |risk difference|, rounded up, as is the convention."""
+    difference = abs(risk_difference(number)) / 100
+    if difference == 0:
+        raise ValueError(f"'{number.id}': no difference between the arms, so no number needed to treat")
+    return math.ceil(round(1 / difference, 9))
+
+
+def includes_zero(point: PainDifference) -> bool:
+    """Whether a between-group difference's 95% interval includes zero (compatible with no difference)."""
+    return _includes_zero(point)
+
+
+def intervals_excluding_zero(data: CourseData | None = None) -> list[str]:
+    """The VERTOS IV visits whose interval excludes zero (a difference between the groups was shown)."""
+    data = data or load()
+    return [p.label for p in data.records(PainDifference) if p.interval is not None and not _includes_zero(p)]
+
+
+def never_met_criteria(data: CourseData | None = None) -> list[str]:
+    """The TA279 criteria that no teaching case the widget can set ever reads as "met" (ids)."""
+    data = data or load()
+    choices = [[v for _, v in options] if options else [True, False] for _, options in CASE_OPTIONS.values()]
+    met: set[str] = set()
+    for values in itertools.product(*choices):
+        case = dict(zip(CASE_OPTIONS, values, strict=True))
+        met |= {r.criterion.id for r in assess_case(case, data) if r.status == "met"}
+    return [c.id for c in data.record(Guideline, "nice_ta279").criteria if c.id not in met]
+
+
+# --- exercises (each solution runs only when a student clicks "Show solution") -------
+
+#: Exercise 1: the two reported results (trial id, number id) whose difference is asked for.
+EXERCISE_1_NUMBERS = (("vapour", "nrs_below_4_at_14d"), ("invest", "meaningful_pain_improvement"))
+
+#: Exercise 3: a teaching case that meets every TA279 criterion the widget can set.
+EXERCISE_3_CASE: dict[str, object] = {
+    "fracture": "osteoporotic",
+    "pain": "severe",
+    "weeks": 3,
+    "healing": "unhealed",
+    "pain_management": True,
+    "confirmed_exam": True,
+    "confirmed_imaging": True,
+}
+
+
+def solution_exercise_1(course: CourseData) -> str:
+    """Exercise 1: the absolute differences in VAPOUR and INVEST, and which was statistically significant."""
+    lines = []
+    for trial_id, number_id in EXERCISE_1_NUMBERS:
+        n = trial_number(trial_id, number_id, course)
+        lines.append(
+            f"{trial_id}: {n.measure}: {format_reported(n.intervention, n.decimals)} vs "
+            f"{format_reported(n.control, n.decimals)} {n.unit} -> absolute difference "
+            f"{absolute_difference(n):+g} percentage points ({n.note}) [{', '.join(n.sources)}]"
+        )
+    lines.append("What each trial set out to test (its primary endpoint):")
+    for trial_id, _ in EXERCISE_1_NUMBERS:
+        trial = course.record(Trial, trial_id)
+        lines.append(f"- {trial.name}: {cited_text(trial.primary_endpoint)}")
+    lines.append(
+        "Read each difference with its p-value as reported: VAPOUR's (its primary endpoint) was "
+        "statistically significant at the conventional 0.05 level; INVEST's difference in meaningful "
+        "improvement (not its primary endpoint) was not."
+    )
+    return "\n".join(lines)
+
+
+def solution_exercise_2(course: CourseData) -> str:
+    """Exercise 2: VERTOS IV's intervals read against zero, and the within-patient definition."""
+    lines = []
+    for p in course.records(PainDifference):
+        if p.ci_low is None or p.ci_high is None:
+            lines.append(f"{p.label}: {p.difference:+.2f} (no interval in the verified sources)")
+            continue
+        lines.append(
+            f"{p.label}: {p.difference:+.2f} (95% CI {p.ci_low:g} to {p.ci_high:g}); includes 0: {includes_zero(p)}"
+        )
+    excluding = intervals_excluding_zero(course)
+    lines.append(
+        f"Intervals that exclude 0: {', '.join(excluding) or 'none'} -> no difference between the groups "
+        "was shown at any visit; that is not proof of exactly no effect, only that the data are "
+        "compatible with none (the intervals also include small differences either way)."
+    )
+    lines.append("What the trial called clinically significant: " + course.fact(VERTOS4_DEFINITION))
+    lines.append(
+        "Pain fell in both groups, so a within-patient decrease says nothing about whether "
+        "vertebroplasty did better than sham; that question is answered by the between-group "
+        "difference and its interval."
+    )
+    return "\n".join(lines)
+
+
+def solution_exercise_3(course: CourseData) -> str:
+    """Exercise 3: the TA279 criterion that can never show "met", and what the draft said."""
+    lines = [f"[{r.status}] {r.criterion.label}: {r.reason}" for r in assess_case(EXERCISE_3_CASE, course)]
+    never = never_met_criteria(course)
+    labels = [c.label for c in course.record(Guideline, "nice_ta279").criteria if c.id in never]
+    lines.append(
+        f"Never 'met', whatever the case: {', '.join(labels) or 'none'}. "
+        "The final text gives no number of weeks, so it always needs judgement."
+    )
+    lines.append(course.fact("ta279_recent_not_defined"))
+    return "\n".join(lines)
 
 
 def source_keys(course: CourseData) -> Iterable[str]:

@@ -18,18 +18,41 @@ Taught in: every lesson with exercises.
 from __future__ import annotations
 
 import html
+import importlib
 import os
+import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
 from .data import CourseData, load
 
-__all__ = ["REVEAL_ENV_VAR", "Solution", "show_solution", "solution_text"]
+if TYPE_CHECKING:
+    from .lessons import Lesson
+
+__all__ = ["REVEAL_ENV_VAR", "SOLUTION_NAME", "Solution", "show_solution", "solution_text", "lesson_solutions"]
+
+#: How a text solution is shown: its own lines, wrapped at spaces (never inside a word).
+_TEXT_STYLE = "white-space:pre-wrap;word-break:normal;overflow-wrap:break-word;font-size:0.95em;line-height:1.4"
 
 #: Environment variable that makes every solution show at once (instructor builds).
 REVEAL_ENV_VAR = "OSTEO_TEACH_SHOW_SOLUTIONS"
+
+
+#: How a lesson's solution functions are named (``solution_exercise_1``, ...).
+SOLUTION_NAME = re.compile(r"^solution_exercise_(\d+)$")
+
+
+def lesson_solutions(lesson: Lesson) -> dict[str, Callable[[CourseData], Any]]:
+    """A lesson's solution functions (``solution_exercise_N`` of its topic module), by name, in exercise order."""
+    module = importlib.import_module(lesson.module)
+    numbered = []
+    for name in dir(module):
+        match = SOLUTION_NAME.match(name)
+        if match and callable(getattr(module, name)):
+            numbered.append((int(match.group(1)), name))
+    return {name: getattr(module, name) for _, name in sorted(numbered)}
 
 
 def solution_text(solve: Callable[[CourseData], Any], course: CourseData | None = None) -> str:
@@ -82,7 +105,7 @@ class Solution(widgets.VBox):
 
             body = figure_html(result)
         else:
-            body = f"<pre style='white-space:pre-wrap;font-size:0.95em'>{html.escape(self.text)}</pre>"
+            body = f"<pre style='{_TEXT_STYLE}'>{html.escape(self.text)}</pre>"
         self.output.value = (
             "<div class='ot-solution' role='region' aria-label='Solution' "
             "style='border-left:6px solid #0072B2;padding:0.3em 0.8em;margin:0.3em 0'>"

@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .compare import comparison_widget
-from .data import CourseData, load
+from .compare import comparison_text, comparison_widget
+from .data import TIER_NAMES, CourseData, load
 from .lessons import Lesson
 from .plots import SummarisedFigure, draw_new
 from .records import Procedure
@@ -36,6 +36,9 @@ __all__ = [
     "draw_fixation",
     "fixation_schematic",
     "source_keys",
+    "inside_the_body",
+    "solution_exercise_1",
+    "solution_exercise_2",
 ]
 
 
@@ -242,6 +245,47 @@ def source_keys(course: CourseData) -> Iterable[str]:
     keys += [key for option in FIXATION_OPTIONS for key in option_sources(option, course)]
     keys += course.fact_sources(FACTS)
     return dict.fromkeys(keys)
+
+
+# --- exercises (each solution runs only when a student clicks "Show solution") -------
+
+#: The closed-reduction statements exercise 1 asks about.
+EXERCISE_1_ASPECTS = ("access", "risks")
+
+
+def inside_the_body(options: Iterable[FixationOption] = FIXATION_OPTIONS) -> list[str]:
+    """The fixation options that leave hardware inside the body (all but the cast or splint)."""
+    return [option.id for option in options if option.id != "cast"]
+
+
+def solution_exercise_1(course: CourseData) -> str:
+    """Exercise 1: why closed reduction carries less risk of infection, what it risks instead, the sources."""
+    parts = [comparison_text("fracture_reduction", aspect, course) for aspect in EXERCISE_1_ASPECTS]
+    closed = course.record(Procedure, "closed_reduction")
+    keys = dict.fromkeys(key for aspect in EXERCISE_1_ASPECTS for key in closed.aspects[aspect].sources)
+    tiers = [f"{key} (tier {course.source(key).tier}: {TIER_NAMES[course.source(key).tier]})" for key in keys]
+    parts.append(
+        "Answer: no incision means no surgical wound to infect; the trade-off is that a bone that is not "
+        "reset correctly heals in its deformed position.\n"
+        f"The closed-reduction statements rest on: {'; '.join(tiers)}. Patient information (tier C) may "
+        "word a statement but is never the only source of a number."
+    )
+    return "\n".join(parts)
+
+
+def solution_exercise_2(course: CourseData) -> str:
+    """Exercise 2: which options leave hardware inside the body, which hold from outside, and the nail."""
+    lines = [f"{option.title}: {option.where.replace(chr(10), ' ')}" for option in FIXATION_OPTIONS]
+    inside = [o.title for o in FIXATION_OPTIONS if o.id in inside_the_body()]
+    outside = [o.title for o in FIXATION_OPTIONS if o.id not in inside_the_body()]
+    rod = next(o for o in FIXATION_OPTIONS if o.id == "rod")
+    lines += [
+        "",
+        f"Inside the body: {', '.join(inside)}. From outside: {', '.join(outside)}.",
+        f"Inside the bone although it usually follows a closed reduction: {rod.title} "
+        f"[{', '.join(option_sources(rod, course))}].",
+    ]
+    return "\n".join(lines)
 
 
 LESSON = Lesson(

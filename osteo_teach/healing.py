@@ -45,6 +45,12 @@ __all__ = [
     "FactorsTable",
     "factors_table",
     "FACTS",
+    "pathways_at",
+    "has_immobilisation",
+    "illustrative_steps",
+    "earliest_start_gap",
+    "solution_exercise_1",
+    "solution_exercise_2",
     "LESSON",
 ]
 
@@ -344,6 +350,73 @@ FactorsTable = TextAndHtml
 def factors_table(data: CourseData | None = None) -> TextAndHtml:
     """The factors that slow healing, as an object that shows HTML in a notebook."""
     return TextAndHtml(factors_table_text(data), factors_table_html(data))
+
+
+# --- exercises (each solution runs only when a student clicks "Show solution") -------
+
+#: The sites exercise 1 asks about, and the healing factors exercise 2 sets side by side.
+EXERCISE_1_SITES = ("ankle", "hip")
+EXERCISE_2_FACTORS = ("osteoporosis_quan", "smoking_meta_analysis")
+
+
+def pathways_at(site_id: str, data: CourseData | None = None) -> list[Pathway]:
+    """The treatment pathways recorded for one fracture site, in file order."""
+    data = data or load()
+    return [pathway for pathway in data.records(Pathway) if pathway.site == site_id]
+
+
+def has_immobilisation(pathway: Pathway) -> bool:
+    """Whether a pathway holds the bone in a cast, splint or sling (an immobilisation step)."""
+    return any(step.kind == "immobilisation" for step in pathway.steps)
+
+
+def illustrative_steps(pathway: Pathway) -> list[str]:
+    """The labels of the steps whose timing no source gives (drawn as illustrative)."""
+    return [step.label for step in pathway.steps if step.timing.illustrative]
+
+
+def earliest_start_gap(first: str, second: str, data: CourseData | None = None) -> float:
+    """Weeks from the earliest start of one healing phase to the earliest start of another."""
+    data = data or load()
+    phases = {phase.id: phase for phase in phases_in_order(data)}
+    return phases[second].starts.min - phases[first].starts.min
+
+
+def solution_exercise_1(course: CourseData) -> str:
+    """Exercise 1: the ankle's and the hip's treatment pathways, step by step, sourced or illustrative."""
+    lines: list[str] = []
+    for site in EXERCISE_1_SITES:
+        for pathway in pathways_at(site, course):
+            lines.append(f"{pathway.name} ({pathway.site})")
+            for step in pathway.steps:
+                flag = "illustrative" if step.timing.illustrative else "sourced: " + ", ".join(step.timing.sources)
+                lines.append(f"  - {step.label}: {step.starts.describe()} [{flag}]")
+            lines.append("")
+    hip = pathways_at("hip", course)
+    casts = [p.name for p in hip if has_immobilisation(p)]
+    surgery = next(step for step in hip[0].steps if step.kind == "surgery")
+    mobilise = next(step for step in hip[0].steps if step.kind == "mobilisation")
+    lines.append(
+        f"Hip pathways with a cast or splint: {', '.join(casts) or 'none'} (of {len(hip)} in the data). "
+        f"Surgery: {cited_text(surgery.timing)} Mobilisation: {cited_text(mobilise.timing)}"
+    )
+    return "\n".join(lines)
+
+
+def solution_exercise_2(course: CourseData) -> str:
+    """Exercise 2: why "osteoporosis slows healing more than smoking" does not follow from the table."""
+    lines = []
+    factors = [course.record(HealingFactor, record_id) for record_id in EXERCISE_2_FACTORS]
+    for factor in factors:
+        lines.append(f"{factor.factor}: {factor.measure}, outcome: {factor.outcome}; people: {factor.population}")
+    for factor in factors:
+        if factor.caveat is not None:
+            lines.append(f"Caveat ({factor.factor.lower()}): {cited_text(factor.caveat)}")
+    lines.append(
+        "Different studies, measures, outcomes and people: the numbers cannot be ranked directly, "
+        "so the table does not show that one factor slows healing more than the other."
+    )
+    return "\n".join(lines)
 
 
 # --- the lesson ------------------------------------------------------------------

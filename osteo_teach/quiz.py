@@ -34,7 +34,7 @@ from .records import QuizOption, QuizQuestion, SourcedText, Trial
 from .style import OKABE_ITO
 from .widgets import error_html
 
-__all__ = ["Quiz", "QuestionCard", "expected_number", "LESSON", "unknown_lessons"]
+__all__ = ["Quiz", "QuestionCard", "expected_number", "LESSON", "unknown_lessons", "solution_exercise_1"]
 
 #: Colours for feedback (Okabe-Ito); the words "Correct" / "Not quite" carry the
 #: meaning too, so colour is never the only cue.
@@ -344,6 +344,27 @@ def unknown_lessons(data: CourseData | None = None) -> list[str]:
     data = data or load()
     known = {lesson.id for lesson in all_lessons()}
     return [f"{q.id} -> {q.notebook}" for q in data.records(QuizQuestion) if q.notebook not in known]
+
+
+#: The question exercise 1 asks about.
+EXERCISE_1_QUESTION = "smoking"
+
+
+def solution_exercise_1(course: CourseData) -> str:
+    """Exercise 1: the sources behind the smoking question's explanation, and their evidence tiers."""
+    from .data import TIER_NAMES
+
+    question = course.record(QuizQuestion, EXERCISE_1_QUESTION)
+    lines = [f"The explanation of '{question.id}' ({question.question}) cites:"]
+    for key in question.explanation.sources:
+        tier = course.source(key).tier
+        lines.append(course.cite(key))
+        lines.append(f"Tier: {tier} ({TIER_NAMES[tier]})")
+    lines.append(
+        "For a question you got wrong: its 'notebook' field names the lesson to revisit; read the "
+        "strongest source of its feedback first."
+    )
+    return "\n".join(lines)
 
 
 def _source_keys(course: CourseData) -> list[str]:

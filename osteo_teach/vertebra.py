@@ -43,6 +43,9 @@ __all__ = [
     "draw_step",
     "step_figure",
     "ProcedureStepper",
+    "balloon_step_only_in",
+    "solution_exercise_1",
+    "solution_exercise_2",
 ]
 
 #: Printed on every drawing: the geometry is a teaching simplification.
@@ -425,6 +428,44 @@ class ProcedureStepper(widgets.VBox):
 
 #: The key facts notebook 04 prints.
 FACTS = ("vcf_definition", "vcf_pain_course", "vcf_heals_in_months")
+
+# --- exercises (each solution runs only when a student clicks "Show solution") -------
+
+
+def balloon_step_only_in(procedure_id: str, other_id: str, data: CourseData | None = None) -> list[ProcedureStep]:
+    """The steps of one procedure that use the balloon, which the other procedure never does."""
+    data = data or load()
+    other_uses_balloon = any(step.balloon != "none" for step in steps_of(other_id, data))
+    return [] if other_uses_balloon else [step for step in steps_of(procedure_id, data) if step.balloon == "inflated"]
+
+
+def solution_exercise_1(course: CourseData) -> str:
+    """Exercise 1: the step of balloon kyphoplasty with no counterpart in vertebroplasty, and its source."""
+    lines = []
+    for step in balloon_step_only_in("balloon_kyphoplasty", "vertebroplasty", course):
+        lines.append(f"Only in balloon kyphoplasty: step {step.order}, {step.title} (vertebroplasty uses no balloon).")
+        lines.append(f"What it aims to do: {step.description.text}")
+        lines.append(f"Sources: {', '.join(step.description.sources)}")
+    return "\n".join(lines)
+
+
+#: Exercise 2: the randomised trial's CT count of cement extravasation per treated level.
+EXERCISE_2_NUMBER = ("ajnr_2014_kp_vs_vp", "ct_extravasation")
+
+
+def solution_exercise_2(course: CourseData) -> str:
+    """Exercise 2: extravasation per treated level in each arm, the absolute difference, and why it differs."""
+    from .evidence import arm_percentages, risk_difference, trial_number
+
+    ct = trial_number(*EXERCISE_2_NUMBER, course)
+    kp, vp = arm_percentages(ct)
+    return (
+        f"Kyphoplasty {kp:.1f}% vs vertebroplasty {vp:.1f}% of treated levels; "
+        f"absolute difference {risk_difference(ct):+.1f} percentage points ({ct.note}) [{', '.join(ct.sources)}]\n"
+        "Different detection (CT of every level vs pooled studies) and a different unit "
+        "(treated levels, not patients): the figures measure different things."
+    )
+
 
 #: The procedures compared in notebook 04.
 PROCEDURES = ("vertebroplasty", "balloon_kyphoplasty")

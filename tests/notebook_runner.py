@@ -144,7 +144,13 @@ def text_outputs(nb: nbformat.NotebookNode) -> list[list[tuple[str, str]]]:
         for output in cell.get("outputs", []):
             kind = output.get("output_type")
             if kind == "stream":
-                texts.append((output["name"], output["text"]))
+                # How a kernel splits one print into stream messages depends on timing
+                # (a loaded machine sends "text" and "\n" apart): join adjacent chunks, as
+                # the notebook shows them.
+                if texts and texts[-1][0] == output["name"]:
+                    texts[-1] = (output["name"], texts[-1][1] + output["text"])
+                else:
+                    texts.append((output["name"], output["text"]))
             elif kind in ("execute_result", "display_data"):
                 plain = output.get("data", {}).get("text/plain")
                 if plain is not None:

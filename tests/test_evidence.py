@@ -285,3 +285,35 @@ def test_assess_case_all_met_except_judgement():
     results = assess_case({"confirmed_imaging": True})
     assert [r.status for r in results].count("met") == 5
     assert [r.criterion.id for r in results if r.status != "met"] == ["recent_fracture"]
+
+
+def test_risk_difference_and_nnt_from_counts():
+    from osteo_teach.evidence import arm_percentages, number_needed_to_treat, risk_difference
+    from osteo_teach.records import TrialNumber
+
+    counts = TrialNumber(
+        id="x",
+        measure="m",
+        unit="patients",
+        intervention=10,
+        control=20,
+        intervention_total=100,
+        control_total=100,
+        sources=["firanescu2018_vertos4"],
+    )
+    assert arm_percentages(counts) == (10, 20)
+    assert risk_difference(counts) == -10
+    assert number_needed_to_treat(counts) == 10  # 1 / 0.10, exactly: not rounded up to 11
+    uneven = counts.model_copy(update={"intervention": 9})
+    assert number_needed_to_treat(uneven) == 10  # 1 / 0.11 = 9.09..., rounded up
+    with pytest.raises(ValueError, match="no difference"):
+        number_needed_to_treat(counts.model_copy(update={"intervention": 20}))
+    with pytest.raises(ValueError, match="no denominators"):
+        arm_percentages(counts.model_copy(update={"intervention_total": None}))
+
+
+def test_only_the_recent_fracture_criterion_is_never_met():
+    from osteo_teach.evidence import intervals_excluding_zero, never_met_criteria
+
+    assert never_met_criteria() == ["recent_fracture"]
+    assert intervals_excluding_zero() == []

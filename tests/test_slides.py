@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import sys
@@ -13,6 +14,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import build_slides  # noqa: E402
+
+from osteo_teach.exercises import REVEAL_ENV_VAR  # noqa: E402
+from osteo_teach.lessons import lesson  # noqa: E402
+
+from .solution_checks import all_solutions, comparable  # noqa: E402
 
 #: A notebook with widgets, so the widget renderer and the widget state are exercised.
 NOTEBOOK = ROOT / "notebooks" / "10_self_check.ipynb"
@@ -128,7 +134,7 @@ def test_handout_is_one_file_with_nothing_remote(built):
     assert script_urls_in_inline_code(refs) == []
     text = page.read_text()
     assert "libembed-amd" in text, "the widget renderer is inlined"
-    assert "Solution (click to show)" in text
+    assert "open the notebook and click <em>Show solution</em>" in text
     assert "Figure style: classroom." in text, "handouts keep the classroom style"
     assert "mathjax/2.7.7" not in text.lower()
     assert "--jp-widgets-font-family:" in text, "widget text uses the sans-serif UI font, not the serif default"
@@ -156,3 +162,73 @@ def test_vendored_files_carry_their_licences():
         f"{build_slides.REVEAL_PREFIX}/plugin/notes/notes.js",
     ):
         assert (vendor / relative).is_file(), relative
+
+
+# --- solutions: never in a student build, all of them in the instructor build --------
+
+
+def widget_texts(page: Path) -> str:
+    """Every string of a page's stored widget state (HTML stripped), and the page's own text."""
+    text = page.read_text(encoding="utf-8")
+    found = [re.sub(r"<[^>]+>", " ", text)]
+    for match in re.findall(r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', text, re.S):
+        for model in json.loads(match)["state"].values():
+            for value in model.get("state", {}).values():
+                if isinstance(value, str):
+                    found.append(re.sub(r"<[^>]+>", " ", value))
+    return comparable(html.unescape(" ".join(found)))
+
+
+def button_labels(page: Path) -> list[str]:
+    text = page.read_text(encoding="utf-8")
+    labels = []
+    for match in re.findall(r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', text, re.S):
+        for model in json.loads(match)["state"].values():
+            if model.get("model_name") == "ButtonModel":
+                labels.append(model["state"].get("description"))
+    return labels
+
+
+SOLUTIONS = [s for s in all_solutions([lesson(NOTEBOOK.stem)])]
+
+
+@pytest.fixture(scope="module")
+def instructor_built(tmp_path_factory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("instructor")
+    result = build_slides.build([NOTEBOOK], out, instructor=True, log=lambda *_: None)
+    return {"out": out, "slides": result["slides"][0], "handout": result["handouts"][0]}
+
+
+def test_student_slides_and_handouts_show_the_button_never_the_answer(built, monkeypatch):
+    assert SOLUTIONS and all(s.answers for s in SOLUTIONS)
+    for page in (built["slides"], built["handout"]):
+        shown = widget_texts(page)
+        assert button_labels(page).count("Show solution") == len(SOLUTIONS), "each exercise shows its button, unclicked"
+        for solution in SOLUTIONS:
+            for line in solution.answers:
+                assert line not in shown, f"{page.name} shows {solution.label}: {line}"
+    assert "Solutions are not included" in (built["out"] / "index.html").read_text()
+
+
+def test_a_student_build_ignores_the_instructor_variable(tmp_path, monkeypatch):
+    """Even with OSTEO_TEACH_SHOW_SOLUTIONS set in the shell, a student build shows no answer."""
+    monkeypatch.setenv(REVEAL_ENV_VAR, "1")
+    nb = build_slides.execute(NOTEBOOK)
+    states = json.dumps(nb.metadata["widgets"])
+    for solution in SOLUTIONS:
+        assert not any(line in comparable(html.unescape(states)) for line in solution.answers)
+    import os
+
+    assert os.environ[REVEAL_ENV_VAR] == "1", "the caller's environment is put back"
+
+
+def test_instructor_build_shows_every_solution(instructor_built):
+    for page in (instructor_built["slides"], instructor_built["handout"]):
+        shown = widget_texts(page)
+        assert "Hide solution" in button_labels(page)
+        for solution in SOLUTIONS:
+            for line in solution.answers:
+                assert line in shown, f"{page.name} lacks {solution.label}: {line}"
+        assert "instructor build: shown open" in page.read_text(encoding="utf-8")
+    index = (instructor_built["out"] / "index.html").read_text()
+    assert "Instructor build: every exercise's solution is shown." in index

@@ -20,7 +20,8 @@ import osteo_teach
 from osteo_teach.compare import ALL_ASPECTS, NOT_COVERED
 from osteo_teach.lessons import all_lessons, widget_specs
 
-from .conftest import RanNotebook
+from ..solution_checks import all_solutions, comparable
+from .conftest import SCREENSHOTS, RanNotebook
 from .lab_driver import (
     dropdown_select,
     figure_src,
@@ -206,6 +207,50 @@ def test_procedure_stepper_redraws_for_each_procedure_and_step(ran_notebook: Ran
         procedure.select_option(label=name)
         wait_for_new_figure(view, before)
         _drive_figure_widget(ran_notebook, "Procedure:", {"Step:": steps})
+
+
+# --------------------------------------------------------------------------- hidden solutions
+
+#: Every lesson's solutions, computed as a click would (text and answer lines).
+SOLUTIONS = all_solutions()
+SOLUTION_NOTEBOOKS = list(dict.fromkeys(f"{s.lesson.id}.ipynb" for s in SOLUTIONS))
+#: The tooltip of every "Show solution" button (osteo_teach.exercises.Solution).
+SOLUTION_BUTTON = "button[title='Try the exercise first, then check here']"
+
+_PANEL_TEXT_JS = "(sel) => document.querySelector(sel).textContent"
+
+
+@pytest.mark.parametrize("ran_notebook", SOLUTION_NOTEBOOKS, indirect=True)
+def test_solutions_are_hidden_after_run_all_and_shown_when_clicked(ran_notebook: RanNotebook) -> None:
+    from playwright.sync_api import expect
+
+    page = ran_notebook.page
+    panel = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+    solutions = [s for s in SOLUTIONS if f"{s.lesson.id}.ipynb" == ran_notebook.name]
+    on_page = comparable(page.evaluate(_PANEL_TEXT_JS, panel))
+    for solution in solutions:
+        for line in solution.answers:
+            assert line not in on_page, f"after Run All the page shows {solution.label}: {line}"
+    buttons = page.locator(f"{panel} {SOLUTION_BUTTON}")
+    expect(buttons).to_have_count(len(solutions))
+    expect(buttons).to_have_text(["Show solution"] * len(solutions))
+    shown = page.locator(f"{panel} .ot-solution")
+    for index, solution in enumerate(solutions):
+        button = buttons.nth(index)
+        button.scroll_into_view_if_needed()
+        button.click()
+        expect(shown).to_have_count(index + 1)
+        expect(button).to_have_text("Hide solution")
+        region = comparable(shown.nth(index).inner_text())
+        for line in solution.answers:
+            assert line in region, f"clicking shows {solution.label}, but not: {line}"
+    shown.last.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    target = buttons.last.locator("xpath=ancestor::div[contains(@class, 'jp-Cell')][1]")
+    target.screenshot(path=str(SCREENSHOTS / f"{Path(ran_notebook.name).stem}-solution.png"))
+    # Clicking again folds it away.
+    buttons.last.click()
+    expect(shown).to_have_count(len(solutions) - 1)
 
 
 # --------------------------------------------------------------------------- the checks themselves

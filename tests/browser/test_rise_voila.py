@@ -10,7 +10,8 @@ stops working after an upgrade, the widget test below fails.)
 
 Voila (``python -m voila notebooks/02_fracture_reduction.ipynb``, the command
 the README documents): the comparison widget renders without code cells, and
-choosing another aspect changes the table shown.
+choosing another aspect changes the table shown; the exercises' answers are not
+on the page until "Show solution" is clicked, and then they are.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 
 import pytest
 
+from ..solution_checks import all_solutions, comparable
 from .conftest import SCREENSHOTS
 from .lab_driver import (
     LabServer,
@@ -205,6 +207,35 @@ def test_voila_dashboard_dropdown_changes_the_table(browser: Any, voila_url: str
         aspect.scroll_into_view_if_needed()
         page.screenshot(path=str(SCREENSHOTS / "voila-02_fracture_reduction.png"))
         # Voila's page asks a CDN for Font Awesome icons only; nothing else may leave 127.0.0.1.
+        others = [u for u in guarded.offsite if "font-awesome" not in u and "fontawesome" not in u]
+        assert others == [], f"requests left 127.0.0.1: {others}"
+    finally:
+        guarded.close()
+
+
+def test_voila_solutions_show_only_when_clicked(browser: Any, voila_url: str) -> None:
+    from playwright.sync_api import expect
+
+    from osteo_teach.lessons import lesson
+
+    solutions = all_solutions([lesson(NOTEBOOK.removesuffix(".ipynb"))])
+    guarded = new_guarded_page(browser)
+    page = guarded.page
+    try:
+        page.goto(voila_url)
+        buttons = page.locator("button", has_text="Show solution")
+        expect(buttons).to_have_count(len(solutions))
+        body = comparable(page.inner_text("body"))
+        for solution in solutions:
+            assert not [line for line in solution.answers if line in body], f"Voila shows {solution.label}"
+        buttons.first.scroll_into_view_if_needed()
+        buttons.first.click()
+        shown = page.locator(".ot-solution")
+        expect(shown).to_have_count(1)
+        region = comparable(shown.first.inner_text())
+        assert all(line in region for line in solutions[0].answers), region
+        shown.first.scroll_into_view_if_needed()
+        page.screenshot(path=str(SCREENSHOTS / "voila-02_fracture_reduction-solution.png"))
         others = [u for u in guarded.offsite if "font-awesome" not in u and "fontawesome" not in u]
         assert others == [], f"requests left 127.0.0.1: {others}"
     finally:
