@@ -14,6 +14,7 @@ Taught in: ``notebooks/01_osteoporosis_and_fractures.ipynb``.
 
 from __future__ import annotations
 
+import itertools
 import math
 import textwrap
 from collections.abc import Iterable
@@ -207,7 +208,7 @@ def check_categories(data: CourseData | None = None) -> list[str]:
     found: list[str] = []
     density = [c for c in categories(data) if not c.with_fragility_fracture]
     low, high = T_AXIS
-    probes = [low + i * 0.05 for i in range(int(round((high - low) / 0.05)) + 1)]
+    probes = [low + i * 0.05 for i in range(round((high - low) / 0.05) + 1)]
     bounds = {b for c in categories(data) for b in (c.t_min, c.t_max) if b is not None}
     for t in sorted({round(p, 2) for p in probes} | bounds):
         holders = [c.id for c in density if c.contains(t)]
@@ -217,15 +218,16 @@ def check_categories(data: CourseData | None = None) -> list[str]:
         inside = [
             c
             for c in density
-            if all(c.contains(t) for t in probes if fracture.contains(t))
-            and any(fracture.contains(t) for t in probes)
+            if all(c.contains(t) for t in probes if fracture.contains(t)) and any(fracture.contains(t) for t in probes)
         ]
         if not inside:
             found.append(f"{fracture.id} does not lie inside one density category")
     return found
 
 
-def classify_t_score(t_score: float, fragility_fracture: bool = False, data: CourseData | None = None) -> BoneDensityCategory:
+def classify_t_score(
+    t_score: float, fragility_fracture: bool = False, data: CourseData | None = None
+) -> BoneDensityCategory:
     """The WHO category of a T-score (with a fragility fracture, severe osteoporosis where it applies).
 
     The WHO categories apply to postmenopausal women and men aged 50 and over (the
@@ -250,7 +252,9 @@ def categories_text(data: CourseData | None = None, width: int = 88) -> str:
     lines = ["WHO bone-density categories (T-score from a DXA scan):"]
     for category in categories(data):
         lines.append(f"- {category.name}: T-score {category.describe()}")
-        lines.append(textwrap.fill(cited_text(category.definition), width=width, initial_indent="    ", subsequent_indent="    "))
+        lines.append(
+            textwrap.fill(cited_text(category.definition), width=width, initial_indent="    ", subsequent_indent="    ")
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -260,7 +264,10 @@ def _style(category: BoneDensityCategory) -> tuple[str, str]:
 
 def _span(category: BoneDensityCategory) -> tuple[float, float]:
     low, high = T_AXIS
-    return (category.t_min if category.t_min is not None else low, category.t_max if category.t_max is not None else high)
+    return (
+        category.t_min if category.t_min is not None else low,
+        category.t_max if category.t_max is not None else high,
+    )
 
 
 def draw_tscore_categories(figure: Figure, data: CourseData | None = None) -> str:
@@ -315,7 +322,7 @@ def draw_tscore_categories(figure: Figure, data: CourseData | None = None) -> st
         covered.append(_span(category))
     # The rest of the fracture row: the density category above still applies.
     edges = sorted({low, high, *[x for span in covered for x in span]})
-    for start, end in zip(edges, edges[1:], strict=False):
+    for start, end in itertools.pairwise(edges):
         if any(a <= start and end <= b for a, b in covered):
             continue
         ax.add_patch(
@@ -373,8 +380,7 @@ def draw_tscore_categories(figure: Figure, data: CourseData | None = None) -> st
     )
     ax.text(low + 1.5, -0.42, "lower bone density", va="center", fontsize="small")
     ax.annotate(
-        "The categories apply to postmenopausal women and men aged 50 and over; "
-        "for others a Z-score is used.",
+        "The categories apply to postmenopausal women and men aged 50 and over; for others a Z-score is used.",
         xy=(0.5, -0.24),
         xycoords="axes fraction",
         ha="center",
@@ -411,7 +417,9 @@ def bmd_risk_text(data: CourseData | None = None, width: int = 88) -> str:
     lines = ["Relative risk of fracture for each standard deviation (SD) of lower bone density:"]
     for risk in risks:
         lines.append(f"- {risk.label}: {_estimate(risk)}")
-        lines.append(textwrap.fill(cited_text(risk.statement), width=width, initial_indent="    ", subsequent_indent="    "))
+        lines.append(
+            textwrap.fill(cited_text(risk.statement), width=width, initial_indent="    ", subsequent_indent="    ")
+        )
     populations = sorted({r.population for r in risks})
     lines.append(f"People studied: {'; '.join(populations)}.")
     return "\n".join(lines) + "\n"
