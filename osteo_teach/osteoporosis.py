@@ -388,11 +388,10 @@ def draw_tscore_categories(figure: Figure, data: CourseData | None = None) -> st
         fontsize="small",
         style="italic",
     )
-    parts = [f"{c.name.lower()} at {c.describe()}" for c in density]
-    severe = "; ".join(f"{c.name.lower()} at {c.describe()}" for c in fracture)
+    parts = [f"{c.name.lower()}, {c.describe()}" for c in [*density, *fracture]]
     return (
-        f"WHO bone-density categories on a T-score axis: {', '.join(parts)}, with the dashed threshold at "
-        f"{threshold:.1f}; {severe}. They apply to postmenopausal women and men aged 50 and over."
+        f"WHO bone-density categories on a T-score axis: {'; '.join(parts)}; the dashed line marks the "
+        f"threshold at {threshold:.1f}. They apply to postmenopausal women and men aged 50 and over."
     )
 
 
