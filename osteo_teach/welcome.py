@@ -125,10 +125,7 @@ def _no_match(query: str, letter: str) -> str:
     return f'{NO_MATCH} "{query.strip()}"{where}. Try a shorter word, or choose "All letters".'
 
 
-def glossary_text(query: str = "", letter: str = ALL_LETTERS, data: CourseData | None = None, width: int = 88) -> str:
-    """The matching terms as text: each term, its plain definition, sources and related terms."""
-    data = data or load()
-    terms = find_terms(query, letter, data)
+def _text_of(terms: list[GlossaryTerm], query: str, letter: str, data: CourseData, width: int = 88) -> str:
     if not terms:
         return _no_match(query, letter) + "\n"
     lines: list[str] = []
@@ -142,10 +139,7 @@ def glossary_text(query: str = "", letter: str = ALL_LETTERS, data: CourseData |
     return "\n".join(lines) + "\n"
 
 
-def glossary_html(query: str = "", letter: str = ALL_LETTERS, data: CourseData | None = None) -> str:
-    """The matching terms as a captioned table in a scrollable box (or the no-match message)."""
-    data = data or load()
-    terms = find_terms(query, letter, data)
+def _html_of(terms: list[GlossaryTerm], query: str, letter: str, data: CourseData) -> str:
     if not terms:
         return f"<p class='ot-no-match' role='status'><em>{html.escape(_no_match(query, letter))}</em></p>"
     rows = []
@@ -162,6 +156,18 @@ def glossary_html(query: str = "", letter: str = ALL_LETTERS, data: CourseData |
         "ot-glossary", ("Term", "What it means", "Sources"), rows, caption=f"Glossary: {shown}", font_size="1em"
     )
     return f"<div class='ot-glossary-box' style='max-height:30em;overflow:auto'>{table}</div>"
+
+
+def glossary_text(query: str = "", letter: str = ALL_LETTERS, data: CourseData | None = None, width: int = 88) -> str:
+    """The matching terms as text: each term, its plain definition, sources and related terms."""
+    data = data or load()
+    return _text_of(find_terms(query, letter, data), query, letter, data, width)
+
+
+def glossary_html(query: str = "", letter: str = ALL_LETTERS, data: CourseData | None = None) -> str:
+    """The matching terms as a captioned table in a scrollable box (or the no-match message)."""
+    data = data or load()
+    return _html_of(find_terms(query, letter, data), query, letter, data)
 
 
 class GlossaryExplorer(widgets.VBox):
@@ -186,7 +192,7 @@ class GlossaryExplorer(widgets.VBox):
             layout=widgets.Layout(width="28em"),
         )
         self.output = widgets.HTML()
-        self.text = ""
+        self._text: str | None = None
         self.error: str | None = None
         self.matches: list[GlossaryTerm] = []
         self.letter_dropdown.observe(lambda _change: self.show(), names="value")
@@ -196,19 +202,27 @@ class GlossaryExplorer(widgets.VBox):
         )
         self.show()
 
+    @property
+    def text(self) -> str:
+        """What is shown, as plain text (built when asked for: the page shows the HTML)."""
+        if self.error is not None:
+            return ""
+        if self._text is None:
+            self._text = _text_of(self.matches, self.search_box.value, self.letter_dropdown.value, self.data)
+        return self._text
+
     def show(self) -> None:
         """List the terms matching the box and the letter; a message when none does."""
         query, letter = self.search_box.value, self.letter_dropdown.value
+        self._text = None
         try:
             self.matches = find_terms(query, letter, self.data)
         except KeyError as exc:
             self.error = str(exc.args[0])
-            self.text = ""
             self.output.value = error_html(self.error)
             return
         self.error = None
-        self.text = glossary_text(query, letter, self.data)
-        self.output.value = glossary_html(query, letter, self.data)
+        self.output.value = _html_of(self.matches, query, letter, self.data)
 
 
 def glossary_explorer(course: CourseData | None = None) -> GlossaryExplorer:
