@@ -62,6 +62,10 @@ __all__ = [
     "PainDifference",
     "Guideline",
     "GuidelineCriterion",
+    "GlossaryTerm",
+    "RecordRef",
+    "SeedLesson",
+    "SeedTopic",
     "SCHEMAS",
 ]
 
@@ -81,6 +85,8 @@ TABLE_NOUNS = {
     "trials": "trial id",
     "vertos4_pain": "VERTOS IV time point",
     "guidelines": "guideline id",
+    "glossary": "glossary term id",
+    "seed_topics": "seed-article topic id",
 }
 
 ID_PATTERN = r"^[a-z0-9_]+$"
@@ -1046,6 +1052,109 @@ class QuizQuestion(Record):
         )
 
 
+class GlossaryTerm(Record):
+    """One glossary entry: a term or abbreviation a student meets, defined in plain words.
+
+    ``term`` is what the notebooks write ("ORIF", "Nonunion"); ``expansion`` spells an
+    abbreviation out; ``plain`` is a definition a nursing student can read (the
+    course's own words), backed by ``sources``. ``see_also`` names related entries
+    (glossary ids; ``tests/test_glossary.py`` checks that they exist).
+
+    Taught in: ``notebooks/00_start_here.ipynb`` (the glossary search).
+    """
+
+    term: Annotated[str, Field(min_length=1)]
+    expansion: str | None = None
+    plain: Annotated[str, Field(min_length=1)]
+    sources: Sources
+    see_also: list[Annotated[str, Field(pattern=ID_PATTERN)]] = []
+
+    @field_validator("sources")
+    @classmethod
+    def _numbers_need_evidence(cls, sources: list[str], info: ValidationInfo) -> list[str]:
+        text = f"{info.data.get('expansion') or ''} {info.data.get('plain') or ''}"
+        if _NUMBER_IN_TEXT.search(text):
+            _require_evidence(sources, info, "a definition with a number")
+        return sources
+
+
+class RecordRef(BaseModel):
+    """A record of another data file (``table`` and ``id``), checked against the files loaded before."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    table: str
+    id: str
+
+    @field_validator("id")
+    @classmethod
+    def _exists(cls, value: str, info: ValidationInfo) -> str:
+        context = info.context or {}
+        table = info.data.get("table")
+        if not context or table is None:
+            return value
+        loaded = [name for name in context if ":" not in name]
+        if table not in loaded:
+            raise PydanticCustomError(
+                "unknown_table",
+                "unknown data table '{table}': expected one of {tables}",
+                {"table": table, "tables": ", ".join(loaded)},
+            )
+        if value not in context[table]:
+            noun = TABLE_NOUNS.get(table, f"{table} id")
+            raise PydanticCustomError(
+                "unknown_reference",
+                "unknown {noun} '{value}': expected one of the ids in data/{table}.yaml",
+                {"noun": noun, "value": value, "table": table},
+            )
+        return value
+
+
+class SeedLesson(BaseModel):
+    """A lesson that teaches a seed topic, and what in its notebook shows it.
+
+    ``shows``: a record id its code prints, or a key phrase of its prose or stored
+    output (``tests/test_seed_topics.py`` looks for it in the notebook).
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    lesson: Annotated[str, Field(pattern=r"^\d\d_[a-z0-9_]+$")]
+    shows: Annotated[str, Field(min_length=3)]
+
+
+#: A seed quote is a few words, not a copy of the article.
+SEED_QUOTE_WORDS = 15
+
+
+class SeedTopic(Record):
+    """One topic of the seed article, the lessons that teach it and the records that carry it.
+
+    ``seed`` quotes a few words of the article (with its source key); ``carried_by``
+    names the data records (a key fact, a procedure, a procedure step...) whose
+    statements teach it.
+
+    Taught in: every lesson; checked by ``tests/test_seed_topics.py``.
+    """
+
+    topic: str
+    seed: SourcedText
+    lessons: Annotated[list[SeedLesson], Field(min_length=1)]
+    carried_by: Annotated[list[RecordRef], Field(min_length=1)]
+
+    @field_validator("seed")
+    @classmethod
+    def _a_few_words(cls, seed: SourcedText) -> SourcedText:
+        words = len(seed.text.split())
+        if words > SEED_QUOTE_WORDS:
+            raise PydanticCustomError(
+                "quote_too_long",
+                "the seed quote has {n} words: quote a few words of the article (at most {limit})",
+                {"n": words, "limit": SEED_QUOTE_WORDS},
+            )
+        return seed
+
+
 #: Every data file, in load order: ``data/<name>.yaml`` holds records of the model.
 #: A file may refer only to files listed above it.
 SCHEMAS: dict[str, type[Record]] = {
@@ -1063,4 +1172,6 @@ SCHEMAS: dict[str, type[Record]] = {
     "trials": Trial,
     "vertos4_pain": PainDifference,
     "guidelines": Guideline,
+    "glossary": GlossaryTerm,
+    "seed_topics": SeedTopic,
 }
