@@ -68,7 +68,7 @@ SOLUTION_CALL = re.compile(
 #: and 01). Their old solution cells are still checked for everything else, and
 #: ``test_pending_conversions_are_still_pending`` fails as soon as one is converted,
 #: so this set is emptied at merge, not forgotten.
-PENDING_CONVERSION = {"00_start_here", "01_osteoporosis_and_fractures"}
+PENDING_CONVERSION: set[str] = set()
 
 LESSONS = all_lessons()
 SOLUTIONS = all_solutions(LESSONS)
@@ -110,14 +110,6 @@ def test_each_solution_cell_is_one_show_solution_call_of_the_lessons_own_module(
     assert used == list(solutions), (
         f"each solution function is shown once, in order: {list(solutions)}, cells call {used}"
     )
-
-
-@pytest.mark.parametrize("lesson_id", sorted(PENDING_CONVERSION))
-def test_pending_conversions_are_still_pending(lesson_id):
-    nb = nbformat.read(next(x for x in LESSONS if x.id == lesson_id).notebook, as_version=4)
-    converted = [c for c in solution_cells(nb) if SOLUTION_CALL.match(c.source.strip())]
-    assert not converted, f"{lesson_id} now uses ot.show_solution: remove it from PENDING_CONVERSION"
-    assert all(c.outputs == [] for c in solution_cells(nb)), "even an old solution cell stores no output"
 
 
 def test_every_solution_runs_and_says_something_of_its_own():
