@@ -499,7 +499,10 @@ def fracture_types_table(data: CourseData | None = None) -> TextAndHtml:
     for item in fracture_types(data):
         first = item.recommendations[0]
         ops = " or ".join(OPERATIONS[op] for op in first.operations)
-        lines.append(f"- {item.name} ({item.capsule}): {ops} [{first.body} {first.document} {first.year}]")
+        lines.append(
+            f"- {item.name} ({item.capsule}): {ops}; named by {first.body} {first.document} ({first.year}) "
+            f"[{', '.join(first.wording.sources)}]"
+        )
         rows.append(
             f"<tr><th scope='row'>{html.escape(item.name)}</th><td>{html.escape(item.capsule)}</td>"
             f"<td>{html.escape(ops)}</td><td>{html.escape(f'{first.body} {first.document} ({first.year})')}<br>"
@@ -713,7 +716,10 @@ def solution_exercise_2(course: CourseData) -> str:
 def solution_exercise_3(course: CourseData) -> str:
     """Why the mortality figures differ, and which one to quote."""
     lines = ["Each figure counts different people, in different years:"]
-    lines += [f"- {o.measure} {o.shown_as}: {_outcome_label(o)}; {o.population}" for o in outcomes(course)]
+    lines += [
+        f"- {o.measure} {o.shown_as}: {_outcome_label(o)}; {o.population} [{', '.join(o.statement.sources)}]"
+        for o in outcomes(course)
+    ]
     lines.append(
         "Quote a figure with its source, its year and whom it counts; do not average them. The national "
         "audit cohort counts every patient aged 60 or over in England and Wales; the Copenhagen cohort only "

@@ -352,7 +352,7 @@ def draw_delirium(figure: Figure, data: CourseData | None = None) -> str:
             ax.plot([f.value], [y], marker=marker, ms=12, color=colour, mec="black", ls="none", zorder=5)
             right = max(right, f.value)
         ax.text(right + 1, y, f.shown_as, va="center", fontsize="small")
-        labels.append("\n".join([*textwrap.wrap(f.setting, 42), f"{f.source_label} ({f.year})"]))
+        labels.append("\n".join([*textwrap.wrap(f.setting, 50), f"{f.source_label} ({f.year})"]))
     ax.set_yticks(range(len(items)), list(reversed(labels)))
     ax.set_xlim(0, 70)
     ax.set_ylim(-0.6, len(items) - 0.4)
@@ -390,7 +390,7 @@ def delirium_summary(data: CourseData | None = None) -> str:
 
 def delirium_figure(data: CourseData | None = None) -> SummarisedFigure:
     """The delirium comparison as a figure with its summary."""
-    return draw_new(draw_delirium, data, height=5.5)
+    return draw_new(draw_delirium, data, height=6.0)
 
 
 # --- the care explorer -----------------------------------------------------------------
@@ -518,7 +518,9 @@ def solution_exercise_3(course: CourseData) -> str:
     """A classmate says "delirium affects a third of hip fracture patients": how would you say it instead?"""
     lines = ["The figures measure different things in different people:"]
     for f in frequencies(course, "delirium"):
-        lines.append(f"- {f.setting}: {f.measure} {f.shown_as} [{f.source_label} {f.year}]")
+        lines.append(
+            f"- {f.setting}: {f.measure} {f.shown_as} ({f.source_label}, {f.year}) [{', '.join(f.statement.sources)}]"
+        )
     lines.append(
         "Say which figure, from which study, in which setting: for example, a meta-analysis of 25 studies "
         "put the incidence after hip fracture at about a third, with a confidence interval; one centre "
