@@ -221,7 +221,7 @@ def roles_in(item: CareAdvice) -> list[str]:
 _SECTIONS = (
     ("observe", "What to observe"),
     ("warning_signs", "Warning signs"),
-    ("actions", "What to do, who calls whom"),
+    ("actions", "What to do"),
 )
 
 
