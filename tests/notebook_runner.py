@@ -144,7 +144,12 @@ def text_outputs(nb: nbformat.NotebookNode) -> list[list[tuple[str, str]]]:
         for output in cell.get("outputs", []):
             kind = output.get("output_type")
             if kind == "stream":
-                texts.append((output["name"], output["text"]))
+                # A kernel may split one print into several stream messages (timing, load):
+                # what the student reads is their concatenation.
+                if texts and texts[-1][0] == output["name"]:
+                    texts[-1] = (output["name"], texts[-1][1] + output["text"])
+                else:
+                    texts.append((output["name"], output["text"]))
             elif kind in ("execute_result", "display_data"):
                 plain = output.get("data", {}).get("text/plain")
                 if plain is not None:
