@@ -171,6 +171,8 @@ def missing_abbreviations(texts: Iterable[tuple[str, str]], course: CourseData) 
     for where, text in texts:
         for token in tokens_in(text, lower_words):
             identifier = IDENTIFIER.match(token)
+            if identifier and len(identifier.group(1)) == 1:
+                continue  # a classification code or a level (AO types A1, A2; vertebra L1), not a term
             needed = identifier.group(1) if identifier else token
             if needed in defined or (needed.endswith("S") and needed[:-1] in defined):
                 continue  # defined, or its plural in capitals (NSAIDS)
