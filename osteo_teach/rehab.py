@@ -481,8 +481,10 @@ def resolve_plan(site_id: str, treatment_id: str, data: CourseData | None = None
     return Plan(site=site, plan=plan, pathway=pathway, items=tuple(items))
 
 
-def _cell_text(item: PlannedItem, width: int) -> str:
-    label = "\n".join(textwrap.wrap(item.label, max(width, 8)))
+def _cell_text(item: PlannedItem, width: int, compact: bool = False) -> str:
+    """A cell's wrapped label; ``compact`` (a shared cell) drops a bracketed detail, kept in the text."""
+    label = item.label.split(" (")[0] if compact else item.label
+    label = "\n".join(textwrap.wrap(label, max(width, 8)))
     return f"{label}\n(illustrative timing)" if item.illustrative else label
 
 
@@ -554,7 +556,7 @@ def draw_care_plan(figure: Figure, site_id: str, treatment_id: str, data: Course
                 ax.text(
                     c + 0.5,
                     bottom + height / 2,
-                    _cell_text(item, width),
+                    _cell_text(item, width, compact=len(items) > 1),
                     ha="center",
                     va="center",
                     fontsize=font,
