@@ -92,6 +92,25 @@ def test_every_question_says_which_skill_it_checks_and_most_go_beyond_recall():
     assert {"risk_difference", "nnt", "difference"} <= set(computed)
 
 
+def test_an_option_without_feedback_is_refused(tmp_path):
+    target = _broken_quiz(
+        tmp_path,
+        """    - text: Wrist fracture
+      feedback:
+        text: >-
+          Not the most common. The wrist (distal radius) comes third, after the
+          spine and the proximal femur (the hip), in a review's ranking.
+        sources: [rajasekaran2017]
+""",
+        "    - text: Wrist fracture\n",
+    )
+    with pytest.raises(DataError) as info:
+        ot.load(target)
+    message = str(info.value)
+    assert "quiz.yaml" in message and "id 'most_common_fracture'" in message
+    assert "feedback" in message
+
+
 @pytest.mark.parametrize("question_id", CHOICE)
 def test_right_answer(question_id):
     quiz = Quiz()
