@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test lint setup slides bench clean
+.PHONY: lab test lint setup slides bench clean export-quiz
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "osteo-teach needs Python 3.10 or newer; found " + sys.version.split()[0])'
@@ -38,6 +38,11 @@ bench: $(STAMP)
 # Offline reveal.js slides and self-contained HTML handouts of every notebook, in build/.
 slides: $(STAMP)
 	$(BIN)/python tools/build_slides.py
+
+# The quiz and the patient cases' questions for learning platforms, in build/export/:
+# Moodle GIFT (osteo-teach-quiz.gift) and a Canvas QTI 1.2 package (osteo-teach-qti.zip).
+export-quiz: $(STAMP)
+	$(BIN)/python -m osteo_teach export-quiz build/export
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
