@@ -61,6 +61,8 @@ __all__ = [
     "case_problems",
     "case_questions",
     "journey_text",
+    "roles_overview",
+    "cases_overview",
     "draw_journey",
     "journey_figure",
     "CasePlayer",
@@ -415,12 +417,12 @@ def case_problems(data: CourseData | None = None) -> list[str]:
 # --- text -------------------------------------------------------------------------
 
 
-def _wrap(text: str, indent: str = "  ") -> str:
+def _wrap(text: str, indent: str = "  ", rest: str | None = None) -> str:
     return textwrap.fill(
         " ".join(text.split()),
         width=88,
         initial_indent=indent,
-        subsequent_indent=indent,
+        subsequent_indent=indent if rest is None else rest,
         break_on_hyphens=False,
         break_long_words=False,
     )
@@ -797,15 +799,17 @@ class CasePlayer(widgets.VBox):
         colour = _RIGHT if chosen.correct else _WRONG
         best = "" if chosen.correct else f"<p>The best choice: <strong>{html.escape(current.right.text)}</strong></p>"
         target = next_point(self.case, self.point_id, chosen)
+        references = "".join(f"<li>{html.escape(ref)}</li>" for ref in self.data.references(chosen.feedback.sources))
         extra = ""
         if target is not None and self.case.point(target).remedial:
             extra = "<p><em>Next, a short extra step puts this right.</em></p>"
         self.feedback.value = (
             f'<div role="status" aria-live="polite" style="border-left:6px solid {colour};'
             f'padding:0.3em 0.8em;margin:0.3em 0"><p><strong>{html.escape(verdict)}</strong></p>{best}'
-            f"<p>{html.escape(chosen.feedback.text)}</p>"
-            f'<p style="color:#444;font-size:0.85em">{html.escape(sources_line(chosen.feedback.sources))}</p>'
-            f"{extra}</div>"
+            f"<p>{html.escape(chosen.feedback.text)}</p>{extra}"
+            f'<details><summary style="color:#444;font-size:0.85em">'
+            f"{html.escape(sources_line(chosen.feedback.sources))}</summary>"
+            f'<ul style="font-size:0.85em">{references}</ul></details></div>'
         )
         self.next_button.disabled = False
         self.next_button.description = "Next" if target is not None else "Finish the case"
@@ -862,7 +866,7 @@ def solution_exercise_1(course: CourseData) -> str:
             for lens in ROLES:
                 current = view(case, point.id, lens)
                 focus = f" Focus: {cited_text(current.focus)}" if current.focus else ""
-                lines.append(_wrap(f"{LENS_NAMES[lens]}: {current.question}{focus}", "  - "))
+                lines.append(_wrap(f"{LENS_NAMES[lens]}: {current.question}{focus}", "  - ", "    "))
     return "\n".join(lines)
 
 
@@ -929,6 +933,34 @@ def _cases_table_html(course: CourseData) -> str:
     return table_html(
         "ot-cases", ("Case", "Patient (fictional)", "What happens", "Decision points"), rows, caption="The cases"
     )
+
+
+def roles_overview(course: CourseData | None = None) -> TextAndHtml:
+    """Each role's own questions across the journey, with what the role does there (sourced)."""
+    course = course or load()
+    text = ["What each role does at the decision points where the roles differ:"]
+    rows = []
+    for role in ROLES:
+        text.append(f"{LENS_NAMES[role]}:")
+        for case in journey(course):
+            for point in case.points:
+                lens_view = _lens_view(point, role)
+                if lens_view is None:
+                    continue
+                text.append(_wrap(f"{case.fracture}, {point.title}: {cited_text(lens_view.focus)}", "  - ", "    "))
+                rows.append(
+                    f"<tr><th scope='row'>{html.escape(LENS_NAMES[role])}</th>"
+                    f"<td>{html.escape(case.fracture)}: {html.escape(point.title)}</td>"
+                    f"<td>{html.escape(lens_view.question)}</td><td>{cited_html(lens_view.focus)}</td></tr>"
+                )
+    table = table_html(
+        "ot-roles",
+        ("Role", "Decision point", "The role's own question", "What the role does (sources)"),
+        rows,
+        caption="Where the roles differ",
+        font_size="0.95em",
+    )
+    return TextAndHtml("\n".join(text) + "\n", table)
 
 
 def cases_overview(course: CourseData | None = None) -> TextAndHtml:
