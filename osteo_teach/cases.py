@@ -61,6 +61,7 @@ __all__ = [
     "case_problems",
     "case_questions",
     "journey_text",
+    "point_text",
     "roles_overview",
     "cases_overview",
     "draw_journey",
@@ -470,6 +471,13 @@ def _point_text(case: Case, current: View, chosen: CaseOption | None) -> str:
         lines.append(f"You chose: {chosen.text}. {verdict}")
         lines.append(_wrap(cited_text(chosen.feedback), ""))
     return "\n".join(lines) + "\n"
+
+
+def point_text(case_id: str, lens: str, point_id: str, choice: str | None, data: CourseData | None = None) -> str:
+    """What the player shows at one point for one role and choice, as text (the player's pure twin)."""
+    case = (data or load()).record(Case, case_id)
+    current = view(case, point_id, lens)
+    return _point_text(case, current, current.option(choice) if choice is not None else None)
 
 
 # --- the journey map --------------------------------------------------------------
@@ -922,6 +930,11 @@ def _player_text(player: CasePlayer) -> str:
     return player.text
 
 
+def _player_direct(player: CasePlayer) -> str:
+    """The same text from the pure function, for the player's current choices."""
+    return point_text(player.case.id, player.lens, player.point_id, player.choices.value, player.data)
+
+
 def _cases_table_html(course: CourseData) -> str:
     rows = []
     for case in journey(course):
@@ -985,6 +998,7 @@ LESSON = Lesson(
             controls=lambda player: [player.case_dropdown, player.lens_dropdown, player.point_dropdown, player.choices],
             shows=_player_text,
             label="Case:",
+            direct=_player_direct,
         ),
     ),
     sources=source_keys,

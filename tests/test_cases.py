@@ -221,6 +221,7 @@ def test_the_declared_widget_reaches_every_point_role_and_option():
         assert spec.error(player) is None
         assert choice in spec.shows(player)
         assert (player.case.id, player.lens, player.point_id) == (case_id, lens, point_id)
+        assert spec.direct(player) == spec.shows(player), state
         seen.add(state)
     expected = {
         (case.id, lens, point.id, option.text)
