@@ -144,7 +144,13 @@ def text_outputs(nb: nbformat.NotebookNode) -> list[list[tuple[str, str]]]:
         for output in cell.get("outputs", []):
             kind = output.get("output_type")
             if kind == "stream":
-                texts.append((output["name"], output["text"]))
+                # The kernel may split one print into several stream messages (more
+                # often under load): what a student reads is their concatenation.
+                text = output["text"] if isinstance(output["text"], str) else "".join(output["text"])
+                if texts and texts[-1][0] == output["name"]:
+                    texts[-1] = (output["name"], texts[-1][1] + text)
+                else:
+                    texts.append((output["name"], text))
             elif kind in ("execute_result", "display_data"):
                 plain = output.get("data", {}).get("text/plain")
                 if plain is not None:
