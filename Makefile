@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test lint test-tools setup slides assignments bench hub hub-proxy bench-class clean
+.PHONY: lab test lint test-tools setup slides assignments export-quiz bench hub hub-proxy bench-class clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "osteo-teach needs Python 3.10 or newer; found " + sys.version.split()[0])'
@@ -63,6 +63,11 @@ slides: $(STAMP)
 # osteo_teach/assignments.py (nbgrader comes with the 'grading' extra, installed by setup).
 assignments: $(STAMP)
 	$(BIN)/python tools/build_assignments.py
+
+# The quiz and the patient cases' questions for learning platforms, in build/export/:
+# Moodle GIFT (osteo-teach-quiz.gift) and a Canvas QTI 1.2 package (osteo-teach-qti.zip).
+export-quiz: $(STAMP)
+	$(BIN)/python -m osteo_teach export-quiz build/export
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

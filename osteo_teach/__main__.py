@@ -2,7 +2,9 @@
 
 ``python -m osteo_teach check`` lists every problem in every file (not only the first);
 ``python -m osteo_teach lessons`` lists the lessons, and the Voila command of each
-lesson that works as an app.
+lesson that works as an app; ``python -m osteo_teach export-quiz [DIR]`` writes the
+quiz and the patient cases' questions for Moodle (GIFT) and Canvas (QTI 1.2) into
+``DIR`` (default ``build/export``).
 """
 
 import sys
@@ -18,6 +20,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{lesson.id}: {lesson.title}. {lesson.summary}")
             if lesson.in_voila:
                 print(f"    as an app: {voila_command(lesson)}")
+        return 0
+    if args[:1] == ["export-quiz"]:
+        from .export import export_questions, write_exports
+
+        written = write_exports(args[1] if len(args) > 1 else "build/export")
+        questions = export_questions()
+        kinds = ", ".join(f"{sum(q.kind == k for q in questions)} {k}" for k in ("single", "multiple", "numeric"))
+        print(f"{len(questions)} questions ({kinds}), every option with its own feedback and sources:")
+        for label, path in written.items():
+            print(f"  {label}: {path}")
         return 0
     if args[:1] == ["check"]:
         problems = check()

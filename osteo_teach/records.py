@@ -943,8 +943,9 @@ class QuizOption(BaseModel):
 
     text: str
     correct: bool = False
-    #: Why this option is right, or why it is wrong, with its sources.
-    feedback: SourcedText | None = None
+    #: Why this option is right, or why it is wrong, with its own sources (required:
+    #: a student who picks an option reads why, not only the question's explanation).
+    feedback: SourcedText
 
 
 class ComputedAnswer(BaseModel):

@@ -49,6 +49,68 @@ def test_correct_answers_are_spread_over_the_positions():
     assert len(positions) >= 3, "the right answer should not always be in the same place"
 
 
+ALL = [q.id for q in load().records(QuizQuestion)]
+CHOICE_QUESTIONS = [q for q in load().records(QuizQuestion) if q.kind != "numeric"]
+
+
+def _shows_own_feedback(card, option) -> None:
+    """The option's own feedback text and every one of its sources are on the card (text and HTML)."""
+    import html
+
+    assert option.feedback.text in card.feedback_text
+    assert html.escape(option.feedback.text) in card.feedback.value
+    for key in option.feedback.sources:
+        assert key in card.feedback_text
+        assert key in card.feedback.value
+
+
+def test_every_option_of_every_question_has_its_own_sourced_feedback():
+    """No option falls back on the question's explanation: each says why it is right or wrong."""
+    for question in CHOICE_QUESTIONS:
+        for option in question.options:
+            assert option.feedback.sources, (question.id, option.text)
+            assert option.feedback.text != question.explanation.text, (question.id, option.text)
+            assert not option.feedback.illustrative, (question.id, option.text)
+        feedback = [option.feedback.text for option in question.options]
+        assert len(set(feedback)) == len(feedback), f"{question.id}: two options share one feedback"
+
+
+def test_every_question_says_which_skill_it_checks_and_most_go_beyond_recall():
+    import yaml
+
+    raw = yaml.safe_load((DATA / "quiz.yaml").read_text(encoding="utf-8"))
+    assert all("skill" in record for record in raw), [r["id"] for r in raw if "skill" not in r]
+    questions = load().records(QuizQuestion)
+    for lesson in ("02_fracture_reduction", "03_healing_timelines", "04_vertebral_augmentation", "05_evidence"):
+        mine = [q for q in questions if q.notebook == lesson]
+        beyond = [q for q in mine if q.skill in ("application", "analysis")]
+        assert len(beyond) >= 2, f"{lesson}: {len(beyond)} application/analysis questions"
+        assert {q.kind for q in mine} >= {"single"}, lesson
+    kinds = {q.kind for q in questions}
+    assert kinds == {"single", "multiple", "numeric"}
+    computed = [q.answer.computed.measure for q in questions if q.answer and q.answer.computed]
+    assert {"risk_difference", "nnt", "difference"} <= set(computed)
+
+
+def test_an_option_without_feedback_is_refused(tmp_path):
+    target = _broken_quiz(
+        tmp_path,
+        """    - text: Wrist fracture
+      feedback:
+        text: >-
+          Not the most common. The wrist (distal radius) comes third, after the
+          spine and the proximal femur (the hip), in a review's ranking.
+        sources: [rajasekaran2017]
+""",
+        "    - text: Wrist fracture\n",
+    )
+    with pytest.raises(DataError) as info:
+        ot.load(target)
+    message = str(info.value)
+    assert "quiz.yaml" in message and "id 'most_common_fracture'" in message
+    assert "feedback" in message
+
+
 @pytest.mark.parametrize("question_id", CHOICE)
 def test_right_answer(question_id):
     quiz = Quiz()
@@ -57,12 +119,7 @@ def test_right_answer(question_id):
     card.choose(_right(card))
     assert card.correct is True
     assert card.feedback_text.startswith("Correct.")
-    option = card.question.option(_right(card))
-    shown = option.feedback or card.question.explanation
-    assert shown.text in card.feedback_text
-    for key in shown.sources:
-        assert key in card.feedback_text
-        assert key in card.feedback.value
+    _shows_own_feedback(card, card.question.option(_right(card)))
     assert (quiz.score, quiz.answered) == (1, 1)
     assert "Score: 1 right" in quiz.score_label.value
 
@@ -77,7 +134,7 @@ def test_every_wrong_option_then_the_right_one(question_id):
         assert card.correct is False
         assert card.feedback_text.startswith("Not quite.")
         assert _right(card) in card.feedback_text, "a wrong answer shows the right one"
-        assert (option.feedback or card.question.explanation).text in card.feedback_text
+        _shows_own_feedback(card, option)
         assert "Not quite." in card.feedback.value
         assert (quiz.score, quiz.answered) == (0, 1)
         assert "Score: 0 right" in quiz.score_label.value
@@ -94,10 +151,15 @@ def test_multiple_select_is_right_only_with_exactly_the_right_options(question_i
     right = card.question.right_options
     card.choose_all([*right[:-1], _wrong(card)])
     assert card.correct is False and card.feedback_text.startswith("Not quite")
-    for option in card.question.options:  # every option's own feedback is shown
-        assert (option.feedback or card.question.explanation).text in card.feedback_text
+    for option in card.question.options:  # every option's own feedback is shown, marked right or wrong
+        _shows_own_feedback(card, option)
+        assert f"{option.text} ({'right' if option.correct else 'wrong'};" in card.feedback_text
     card.choose_all(right)
     assert card.correct is True and (quiz.score, quiz.answered) == (0, 1)
+    for option in card.question.options:
+        _shows_own_feedback(card, option)
+    card.choose_all([])  # ticking nothing is wrong too
+    assert card.correct is False
 
 
 @pytest.mark.parametrize("question_id", NUMERIC)
@@ -111,8 +173,33 @@ def test_numeric_answer_is_accepted_within_its_tolerance_only(question_id):
     card.enter(expected + tolerance * 2 + 1)
     assert card.correct is False and "Not quite" in card.feedback_text
     assert card.question.answer.working.text in card.feedback_text
+    for key in card.question.answer.working.sources:
+        assert key in card.feedback_text and key in card.feedback.value
+    card.enter(expected - tolerance * 1.5 - 0.01)  # just outside on the other side
+    assert card.correct is False
     card.enter(expected + tolerance * 0.9)
     assert card.correct is True and quiz.score == 0, "the score counts the first try"
+    card.enter(expected - tolerance * 0.9)
+    assert card.correct is True
+    fresh = Quiz().card(question_id)
+    fresh.enter(expected)
+    assert fresh.correct is True and fresh.first_try is True
+
+
+def test_computed_answers_are_the_trials_numbers():
+    """Spot checks, by hand from the trial table: the computed answers follow the counts."""
+    from osteo_teach.quiz import expected_number
+
+    course = load()
+    cases = {
+        "kp_back_pain_nnt": 14.0,  # 1 / (28/190 - 14/191) = 13.5, rounded up
+        "height_loss_nnt": 4.0,  # 1 / (35/85 - 11/91) = 3.4, rounded up
+        "kp_procedure_minutes": 8.2,  # 40.0 - 31.8
+    }
+    for question_id, value in cases.items():
+        assert expected_number(course.record(QuizQuestion, question_id), course) == pytest.approx(value)
+    difference = expected_number(course.record(QuizQuestion, "vertos2_new_fracture_difference"), course)
+    assert difference == pytest.approx(100 * (15 / 91 - 21 / 85))
 
 
 def test_whole_quiz_running_score_and_restart():
