@@ -1,8 +1,9 @@
 """Interactive pieces shared by several notebooks.
 
-- :class:`FigurePanel`: one matplotlib figure redrawn in place, shown through an
-  ``ipywidgets.Output`` as a PNG, with its text summary underneath. Topic widgets
-  (timeline explorer, procedure stepper) build on it.
+- :class:`FigurePanel`: one matplotlib figure redrawn in place, shown as an
+  ``<img>`` (in an ``ipywidgets.HTML``) whose ``alt`` text is the figure's summary,
+  with the summary printed underneath. Topic widgets (timeline explorer,
+  procedure stepper) build on it.
 - :func:`dropdown`, :func:`controls_row`: the course's controls, sized for a projector.
 - :func:`error_html`, :func:`details_html`: a visible message instead of a traceback;
   plain text folded under a summary.
@@ -20,12 +21,11 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
-from IPython.display import Image
 
 if TYPE_CHECKING:  # not imported at run time: the quiz and comparison need no matplotlib
     from matplotlib.figure import Figure
 
-from .plots import new_figure, render_png
+from .plots import caption_html, image_html, new_figure, render_png
 
 __all__ = ["FigurePanel", "error_html", "details_html", "dropdown", "controls_row"]
 
@@ -73,23 +73,27 @@ def details_html(summary: str, text: str) -> str:
 
 
 class FigurePanel:
-    """One figure, redrawn in place, shown in an Output widget with a summary.
+    """One figure, redrawn in place, shown as an image whose alt text is its summary.
 
     ``redraw(draw)`` clears the same :class:`~matplotlib.figure.Figure`, calls
     ``draw(figure)`` (which returns the one-sentence summary), renders a PNG and
-    replaces the Output's content. The figure object is created once.
+    replaces the image (``.image``, an ``ipywidgets.HTML`` holding
+    ``<img alt="summary">``: an ``ipywidgets.Image`` or ``Output`` cannot carry alt
+    text) and the summary line under it (``.caption``). The figure object is
+    created once.
     """
 
     def __init__(self, width: float | None = None, height: float | None = None) -> None:
         self.figure: Figure = new_figure(width, height)
-        self.output = widgets.Output()
+        self.image = widgets.HTML()
+        self.image.add_class("ot-figure")
         self.caption = widgets.HTML()
         self.png: bytes = b""
         self.summary: str = ""
         self.error: str | None = None
         #: The draw function last used; benchmarks replay it on a fresh figure.
         self.last_draw: Callable[[Figure], str] | None = None
-        self.widget = widgets.VBox([self.output, self.caption])
+        self.widget = widgets.VBox([self.image, self.caption])
 
     def redraw(self, draw: Callable[[Figure], str]) -> None:
         """Draw into the existing figure and show the result."""
@@ -98,14 +102,13 @@ class FigurePanel:
         self.summary = draw(self.figure)
         self.error = None
         self.png = render_png(self.figure)
-        self.output.outputs = ()
-        self.output.append_display_data(Image(data=self.png, format="png"))
-        self.caption.value = f"<p><strong>Figure summary:</strong> {html.escape(self.summary)}</p>"
+        self.image.value = image_html(self.png, self.summary)
+        self.caption.value = caption_html(self.summary)
 
     def show_error(self, message: str) -> None:
         """Replace the figure with a clear message."""
         self.error = message
         self.summary = ""
         self.png = b""
-        self.output.outputs = ()
+        self.image.value = ""
         self.caption.value = error_html(message)
