@@ -5,8 +5,10 @@
   with the summary printed underneath. Topic widgets (timeline explorer,
   procedure stepper) build on it.
 - :func:`dropdown`, :func:`controls_row`: the course's controls, sized for a projector.
-- :func:`error_html`, :func:`details_html`: a visible message instead of a traceback;
-  plain text folded under a summary.
+- :func:`error_html`, :func:`details_html`: a visible message (``role="alert"``)
+  instead of a traceback; plain text folded under a summary.
+- :func:`static_text_html`: a widget's whole content as static text, folded (what
+  ``Lesson.widget_text`` shows for screen readers, handouts and GitHub's preview).
 
 Widgets expose what they show (``.text``, ``.png``, ``.summary``), so a plain
 pytest can set a dropdown's value and assert what changed, without a browser.
@@ -27,7 +29,7 @@ if TYPE_CHECKING:  # not imported at run time: the quiz and comparison need no m
 
 from .plots import caption_html, image_html, new_figure, render_png
 
-__all__ = ["FigurePanel", "error_html", "details_html", "dropdown", "controls_row"]
+__all__ = ["FigurePanel", "error_html", "details_html", "static_text_html", "dropdown", "controls_row"]
 
 #: Dropdown description style readable on a projector.
 _DESCRIPTION_STYLE = {"description_width": "initial"}
@@ -69,6 +71,20 @@ def details_html(summary: str, text: str) -> str:
     return (
         f"<details><summary>{html.escape(summary)}</summary>"
         f"<pre style='white-space:pre-wrap;font-size:0.95em'>{html.escape(text)}</pre></details>"
+    )
+
+
+def static_text_html(title: str, text: str, body: str | None = None) -> str:
+    """A widget's content as static HTML, folded under ``title`` (``<details class="ot-static-text">``).
+
+    ``body`` is the HTML version (a table, say); without one, ``text`` is shown as
+    preformatted text. Printed handouts open every such block.
+    """
+    pre = f"<pre style='white-space:pre-wrap;font-size:0.95em'>{html.escape(text)}</pre>"
+    inner = body if body is not None else pre
+    return (
+        '<details class="ot-static-text" style="margin:0.4em 0"><summary style="cursor:pointer">'
+        f"<strong>{html.escape(title)}</strong></summary>{inner}</details>"
     )
 
 
