@@ -339,9 +339,9 @@ def draw_timeline(figure: Figure, site_id: str, pathway_id: str, data: CourseDat
                 label="caution: healing time measured after another kind of treatment",
             )
         )
-    legend = legend_below(ax, handles, offset=-0.13)
-    if timeline.healing.caution:
-        legend.get_texts()[-1].set_color(OKABE_ITO["vermillion"])
+    # Legend text stays black (vermillion text on white is below WCAG AA contrast);
+    # the vermillion patch and the word "caution" carry the warning.
+    legend_below(ax, handles, offset=-0.13)
     return summary(timeline)
 
 
