@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test lint test-tools setup slides bench hub hub-proxy bench-class clean
+.PHONY: lab test lint test-tools setup slides handouts app bench hub hub-proxy bench-class clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "osteo-teach needs Python 3.10 or newer; found " + sys.version.split()[0])'
@@ -57,6 +57,10 @@ bench-class: $(STAMP) hub-proxy
 # Offline reveal.js slides and self-contained HTML handouts of every notebook, in build/.
 slides: $(STAMP)
 	$(BIN)/python tools/build_slides.py
+
+# Printable PDF handouts of every lesson in build/print/ (needs the system Chromium).
+handouts: $(STAMP)
+	$(BIN)/python tools/build_handouts.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
