@@ -1,6 +1,8 @@
 # osteo-teach: two commands.
 #   make lab    set up (first time) and open the collection in JupyterLab
 #   make test   set up (first time) and run every test
+#   make app    the lessons as apps, without code (Voila), for students who do not program
+#   make handouts  printable PDF handouts of every lesson (build/print/)
 # Only Python 3.10+ and make are needed; everything else goes into .venv/.
 
 PYTHON ?= python3
@@ -57,6 +59,10 @@ bench-class: $(STAMP) hub-proxy
 # Offline reveal.js slides and self-contained HTML handouts of every notebook, in build/.
 slides: $(STAMP)
 	$(BIN)/python tools/build_slides.py
+
+# Every lesson as a Voila app (no code cells), from one page listing the lessons, on 127.0.0.1:8866.
+app: $(STAMP)
+	$(BIN)/python tools/app.py
 
 # Printable PDF handouts of every lesson in build/print/ (needs the system Chromium).
 handouts: $(STAMP)
