@@ -171,7 +171,8 @@ def trial_table_html(data: CourseData | None = None) -> str:
         for t in trials(data)
     )
     return styled_table(
-        "<table class='ot-trials' style='border-collapse:collapse;font-size:0.95em;line-height:1.35'>"
+        "<table class='ot-trials' style='border-collapse:collapse;font-size:0.95em;line-height:1.35;width:100%;"
+        "overflow-wrap:anywhere'>"
         f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     )
 
