@@ -15,11 +15,14 @@ __all__ = ["START_NOTEBOOK", "LABEXTENSIONS_DIR", "lab_argv", "main"]
 #: The notebook the lab command opens first (relative to the repository).
 START_NOTEBOOK = "notebooks/00_start_here.ipynb"
 
-#: Prebuilt, plain-JS lab extensions shipped with the package. Today one:
+#: Prebuilt, plain-JS lab extensions shipped with the package:
 #: ``osteo-rise-console-shim``, which lets ipywidgets 8 load inside the
 #: jupyterlab-rise slideshow (upstream jupyterlab-contrib/rise#119: the RISE page
 #: lacks the ``@jupyterlab/console`` shared module that the widget manager imports
-#: for an optional service). It registers nothing where that module exists.
+#: for an optional service; it registers nothing where that module exists); and
+#: ``osteo-widget-keys``, which lets the keyboard operate widgets (while a widget's
+#: control has the focus, the notebook's command-mode shortcuts, such as the arrow
+#: keys and Enter, go to the control instead of moving between cells).
 LABEXTENSIONS_DIR = Path(__file__).resolve().parent / "labextensions"
 
 

@@ -424,7 +424,7 @@ def launch_browser(playwright: Playwright, home: Path | None = None) -> Browser:
 
 def _is_local(url: str) -> bool:
     parts = urlsplit(url)
-    if parts.scheme in ("data", "blob", "about", "chrome", "chrome-extension"):
+    if parts.scheme in ("data", "blob", "about", "chrome", "chrome-extension", "file"):  # file: this machine
         return True
     return parts.hostname in ("127.0.0.1", "localhost", "::1")
 
