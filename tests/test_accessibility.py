@@ -225,3 +225,20 @@ def test_a_widget_without_static_text_is_named():
         bare.widget_text(spec.name, osteo_teach.load())
     with pytest.raises(KeyError, match="declares no widget 'Nope'"):
         bare.widget("Nope")
+
+
+# --- make lab: no news prompt over the notebook ------------------------------------------
+
+
+def test_make_lab_switches_the_news_prompt_off(tmp_path):
+    """make lab writes the settings; JupyterLab's own settings reader applies them as defaults."""
+    from jupyterlab_server.settings_utils import _get_overrides
+
+    from osteo_teach.lab import install_lab_settings
+
+    written = install_lab_settings(tmp_path)
+    assert written == tmp_path / "share/jupyter/lab/settings/overrides.d/osteo-teach.json"
+    overrides, error = _get_overrides(str(tmp_path / "share/jupyter/lab/settings"))
+    assert error == ""
+    assert overrides["@jupyterlab/apputils-extension:notification"] == {"fetchNews": "false", "checkForUpdates": False}
+    assert install_lab_settings(tmp_path) == written  # idempotent
