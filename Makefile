@@ -1,6 +1,8 @@
 # osteo-teach: two commands.
 #   make lab    set up (first time) and open the collection in JupyterLab
 #   make test   set up (first time) and run every test
+#   make app    the lessons as apps, without code (Voila), for students who do not program
+#   make handouts  printable PDF handouts of every lesson (build/print/)
 # Only Python 3.10+ and make are needed; everything else goes into .venv/.
 
 PYTHON ?= python3
@@ -8,7 +10,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test lint test-tools setup slides assignments export-quiz bench hub hub-proxy bench-class clean
+.PHONY: lab test lint test-tools setup slides handouts app assignments export-quiz bench hub hub-proxy bench-class clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "osteo-teach needs Python 3.10 or newer; found " + sys.version.split()[0])'
@@ -68,6 +70,14 @@ assignments: $(STAMP)
 # Moodle GIFT (osteo-teach-quiz.gift) and a Canvas QTI 1.2 package (osteo-teach-qti.zip).
 export-quiz: $(STAMP)
 	$(BIN)/python -m osteo_teach export-quiz build/export
+
+# Every lesson as a Voila app (no code cells), from one page listing the lessons, on 127.0.0.1:8866.
+app: $(STAMP)
+	$(BIN)/python tools/app.py
+
+# Printable PDF handouts of every lesson in build/print/ (needs the system Chromium).
+handouts: $(STAMP)
+	$(BIN)/python tools/build_handouts.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

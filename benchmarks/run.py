@@ -28,7 +28,7 @@ P2  For every widget declared in the lesson registry (``osteo_teach.lessons``):
     (``plots.render_png``): the least any notebook must do to show exactly
     those pixels. Everything else the widget does is the overhead measured: the
     observer call, clearing and reusing its figure, pushing the PNG into the
-    Output widget, the caption. The script checks that both give identical
+    image widget (an ``<img>`` with alt text), the caption. The script checks that both give identical
     output. For HTML widgets (comparison, guidelines) the twin is the pure
     function producing the same HTML, shown the way bare ipywidgets would show
     it: a bare Dropdown change and an HTML widget update (the HTML counterpart

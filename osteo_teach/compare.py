@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import ipywidgets as widgets
 
-from .cite import cell_html, cited_text, styled_table, wrapped
+from .cite import TextAndHtml, cell_html, cited_text, styled_table, wrapped
 from .data import CourseData, load
 from .lessons import WidgetSpec
 from .records import Aspect, Comparison, Procedure, SourcedText
@@ -28,6 +28,7 @@ __all__ = [
     "comparison_text",
     "comparison_html",
     "ComparisonExplorer",
+    "comparison_static",
     "comparison_widget",
 ]
 
@@ -182,6 +183,13 @@ class ComparisonExplorer(widgets.VBox):
             self.table.value = error_html(self.error)
 
 
+def comparison_static(comparison_id: str, data: CourseData | None = None) -> TextAndHtml:
+    """The whole comparison (every aspect), as text and as a table: the widget's static twin."""
+    return TextAndHtml(
+        comparison_text(comparison_id, ALL_ASPECTS, data), comparison_html(comparison_id, ALL_ASPECTS, data)
+    )
+
+
 def comparison_widget(comparison_id: str) -> WidgetSpec:
     """The registry's declaration of a comparison explorer opened on ``comparison_id``."""
     return WidgetSpec(
@@ -193,4 +201,6 @@ def comparison_widget(comparison_id: str) -> WidgetSpec:
         direct=lambda explorer: comparison_html(
             explorer.pair_dropdown.value, explorer.aspect_dropdown.value, explorer.data
         ),
+        text=lambda course: comparison_static(comparison_id, course),
+        text_title="The whole comparison as a table: every aspect, with sources",
     )

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
-from .cite import NOT_VERIFIED, cell_html, cited_text, styled_table
+from .cite import NOT_VERIFIED, TextAndHtml, cell_html, cited_html, cited_text, styled_table
 from .data import CourseData, format_reported, iter_cited, load
 from .lessons import Lesson, WidgetSpec
 from .plots import SummarisedFigure, draw_new
@@ -61,6 +61,8 @@ __all__ = [
     "CASE_OPTIONS",
     "CriterionResult",
     "assess_case",
+    "criteria_reading",
+    "guideline_explorer_static",
     "GuidelineExplorer",
     "absolute_difference",
     "arm_percentages",
@@ -183,7 +185,8 @@ def trial_table_html(data: CourseData | None = None) -> str:
         for t in trials(data)
     )
     return styled_table(
-        "<table class='ot-trials' style='border-collapse:collapse;font-size:0.95em;line-height:1.35'>"
+        "<table class='ot-trials' style='border-collapse:collapse;font-size:0.95em;line-height:1.35;width:100%;"
+        "overflow-wrap:anywhere'>"
         f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     )
 
@@ -552,6 +555,65 @@ def _results_html(results: list[CriterionResult], summary: str | None = None) ->
     )
 
 
+def criteria_reading(data: CourseData | None = None) -> list[tuple[GuidelineCriterion, list[tuple[str, str, str]]]]:
+    """How the teaching case is read against each TA279 criterion, for every answer that changes it.
+
+    For each criterion: ``(when, status, reason)`` for every combination of the
+    controls that change its reading (the others at the widget's starting case);
+    a criterion no control changes gets one line, ``when = "always"``. Built by
+    :func:`assess_case` itself, so it says exactly what the widget says.
+    """
+    import itertools
+
+    data = data or load()
+    base = {r.criterion.id: (r.status, r.reason) for r in assess_case({}, data)}
+    choices = {
+        name: options or [("ticked", True), ("not ticked", False)] for name, (_, options) in CASE_OPTIONS.items()
+    }
+    affecting: dict[str, list[str]] = {cid: [] for cid in base}
+    for name, options in choices.items():
+        for _, value in options:
+            for r in assess_case({name: value}, data):
+                if (r.status, r.reason) != base[r.criterion.id] and name not in affecting[r.criterion.id]:
+                    affecting[r.criterion.id].append(name)
+    reading = []
+    for criterion in data.record(Guideline, "nice_ta279").criteria:
+        names = affecting[criterion.id]
+        if not names:
+            status, reason = base[criterion.id]
+            reading.append((criterion, [("always", status, reason)]))
+            continue
+        lines = []
+        for combination in itertools.product(*(choices[name] for name in names)):
+            case = {name: value for name, (_, value) in zip(names, combination, strict=True)}
+            result = next(r for r in assess_case(case, data) if r.criterion.id == criterion.id)
+            answers = zip(names, combination, strict=True)
+            when = "; ".join(f"{CASE_OPTIONS[name][0].rstrip(':')}: {label}" for name, (label, _) in answers)
+            lines.append((when, result.status, result.reason))
+        reading.append((criterion, lines))
+    return reading
+
+
+def guideline_explorer_static(data: CourseData | None = None) -> TextAndHtml:
+    """The guideline widget's static twin: the four guidelines side by side, and how each
+    TA279 criterion is read for every answer the teaching case can give."""
+    data = data or load()
+    title = "How the teaching case is read against NICE TA279 (a lesson in reading criteria, not advice)"
+    lines = ["GUIDELINES SIDE BY SIDE", guidelines_text(data), title.upper()]
+    parts = [guidelines_html(data), f"<h4>{html.escape(title)}</h4>"]
+    for criterion, readings in criteria_reading(data):
+        lines.append(f"- {criterion.label}. Wording: {cited_text(criterion.wording)}")
+        lines += [f"    {when} -> {status}: {reason}" for when, status, reason in readings]
+        items = "".join(
+            f"<li>{html.escape(when)}: <strong>{html.escape(_STATUS_MARK[status])}</strong>: {html.escape(reason)}</li>"
+            for when, status, reason in readings
+        )
+        parts.append(
+            f"<p><strong>{html.escape(criterion.label)}.</strong> {cited_html(criterion.wording)}</p><ul>{items}</ul>"
+        )
+    return TextAndHtml("\n".join(lines) + "\n", "".join(parts))
+
+
 class GuidelineExplorer(widgets.VBox):
     """Four guidelines side by side, and a teaching case read against NICE TA279.
 
@@ -796,6 +858,8 @@ LESSON = Lesson(
             shows=lambda explorer: explorer.checklist.value,
             label="Fracture:",
             direct=lambda explorer: _results_html(assess_case(explorer.case(), explorer.data)),
+            text=lambda course: guideline_explorer_static(course),
+            text_title="The guidelines and every reading of the teaching case, as text, with sources",
         ),
     ),
     sources=source_keys,

@@ -428,6 +428,12 @@ def _timeline_explorer(course: CourseData) -> Any:
     return TimelineExplorer(data=course)
 
 
+def _all_timelines(course: CourseData) -> TextAndHtml:
+    from .timeline import all_timelines
+
+    return all_timelines(course)
+
+
 def _timeline_direct(explorer: Any) -> bytes:
     """The explorer's current picture, drawn afresh with the pure draw function."""
     from .plots import new_figure, render_png
@@ -455,6 +461,8 @@ LESSON = Lesson(
             label="Fracture site:",
             draws_figure=True,
             direct=_timeline_direct,
+            text=lambda course: _all_timelines(course),
+            text_title="Every site and treatment the explorer can draw, as text, with sources",
         ),
     ),
     sources=lambda course: source_keys(course, facts=FACTS),

@@ -10,17 +10,47 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["START_NOTEBOOK", "LABEXTENSIONS_DIR", "lab_argv", "main"]
+__all__ = ["START_NOTEBOOK", "LABEXTENSIONS_DIR", "LAB_SETTINGS", "lab_argv", "install_lab_settings", "main"]
 
 #: The notebook the lab command opens first (relative to the repository).
 START_NOTEBOOK = "notebooks/00_start_here.ipynb"
 
-#: Prebuilt, plain-JS lab extensions shipped with the package. Today one:
+#: Prebuilt, plain-JS lab extensions shipped with the package:
 #: ``osteo-rise-console-shim``, which lets ipywidgets 8 load inside the
 #: jupyterlab-rise slideshow (upstream jupyterlab-contrib/rise#119: the RISE page
 #: lacks the ``@jupyterlab/console`` shared module that the widget manager imports
-#: for an optional service). It registers nothing where that module exists.
+#: for an optional service; it registers nothing where that module exists); and
+#: ``osteo-widget-keys``, which lets the keyboard operate widgets (while a widget's
+#: control has the focus, the notebook's command-mode shortcuts, such as the arrow
+#: keys and Enter, go to the control instead of moving between cells).
 LABEXTENSIONS_DIR = Path(__file__).resolve().parent / "labextensions"
+
+
+#: JupyterLab settings the course sets for its server: no "Would you like to receive
+#: official Jupyter news?" prompt and no update check (the prompt pops up over the
+#: notebook in class; JupyterLab 4.6 asks even with ``--LabApp.news_url=``).
+LAB_SETTINGS: dict[str, dict[str, object]] = {
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+
+
+def install_lab_settings(prefix: str | os.PathLike[str] | None = None) -> Path:
+    """Write :data:`LAB_SETTINGS` as JupyterLab settings defaults of this environment; return the file.
+
+    The file is ``<prefix>/share/jupyter/lab/settings/overrides.d/osteo-teach.json``
+    (``prefix``: this Python's ``sys.prefix``, the course's ``.venv``): JupyterLab
+    reads every file there as defaults, under the user's own settings, so a student
+    who wants the news can still switch it on. Nothing in the user's home is written.
+    """
+    import json
+
+    base = Path(prefix if prefix is not None else sys.prefix)
+    target = base / "share" / "jupyter" / "lab" / "settings" / "overrides.d" / "osteo-teach.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(LAB_SETTINGS, indent=2) + "\n"
+    if not target.exists() or target.read_text(encoding="utf-8") != text:
+        target.write_text(text, encoding="utf-8")
+    return target
 
 
 def lab_argv(
@@ -56,6 +86,7 @@ def lab_argv(
 def main() -> None:
     """``python -m osteo_teach.lab``: serve the repository and open the start notebook."""
     root = Path(__file__).resolve().parent.parent
+    install_lab_settings()
     argv = lab_argv(root, open_browser="--no-browser" not in sys.argv[1:])
     os.execv(argv[0], argv)
 

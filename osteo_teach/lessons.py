@@ -77,6 +77,14 @@ class WidgetSpec:
     ``shows(widget)`` returns what a change should alter (PNG bytes or text), and
     ``label`` is the first control's description, by which a browser test finds
     the widget on the page.
+
+    ``text(course)`` is everything the widget can show, as static text built from
+    the same data (a :class:`~osteo_teach.cite.TextAndHtml`, or a plain string):
+    what a screen reader, a printed handout and GitHub's preview of the notebook
+    show, so that nothing essential exists only inside a widget. The lesson's
+    notebook shows it in a checked cell, ``ot.lesson(...).widget_text(name, course)``
+    (tests/test_accessibility.py checks both). ``text_title`` is the line it is
+    folded under.
     """
 
     name: str
@@ -93,6 +101,9 @@ class WidgetSpec:
     #: benchmark times it as the baseline). ``None``: the widget has no pure twin.
     direct: Callable[[Any], bytes | str] | None = None
     error: Callable[[Any], str | None] = field(default=lambda widget: getattr(widget, "error", None))
+    #: Everything the widget can show, as static text (see the class docstring).
+    text: Callable[[CourseData], Any] | None = None
+    text_title: str = "Everything the widget above can show, as text"
 
     def states(self, widget: Any) -> Iterator[tuple[Any, ...]]:
         """Set every state a student can reach in ``widget``, yielding the values set."""
@@ -134,6 +145,36 @@ class Lesson:
     @property
     def in_voila(self) -> bool:
         return bool(self.widgets) if self.voila is None else self.voila
+
+    def widget(self, name: str) -> WidgetSpec:
+        """One of the lesson's declared widgets, by name; unknown names list the lesson's widgets."""
+        for spec in self.widgets:
+            if spec.name == name:
+                return spec
+        known = ", ".join(spec.name for spec in self.widgets) or "none"
+        raise KeyError(f"lesson '{self.id}' declares no widget '{name}': its widgets are {known}")
+
+    def widget_text(self, name: str, course: CourseData) -> Any:
+        """A widget's whole content as static text (``WidgetSpec.text``), folded under its title.
+
+        Shows as HTML in a notebook (a ``<details>`` block a screen reader can open,
+        kept open in printed handouts) and prints as plain text, so a checked cell
+        stores both: GitHub's preview and nbval read them.
+        """
+        from .cite import TextAndHtml
+        from .widgets import static_text_html
+
+        spec = self.widget(name)
+        if spec.text is None:
+            raise ValueError(
+                f"widget '{name}' of lesson '{self.id}' declares no static text: give its WidgetSpec a "
+                "text=... function (everything it can show, as text)"
+            )
+        content = spec.text(course)
+        text = str(content)
+        rich = getattr(content, "_repr_html_", None)
+        body = rich() if callable(rich) else None
+        return TextAndHtml(f"{spec.text_title}\n\n{text}", static_text_html(spec.text_title, text, body))
 
     def reading_list(self, course: CourseData) -> str:
         """The numbered reference list for the lesson's "Sources" section."""

@@ -2,8 +2,10 @@
 
 Figures are built on :class:`matplotlib.figure.Figure` directly (not pyplot), so
 that no global state leaks between cells and widgets can redraw one figure in
-place. Every figure in the course is shown with :func:`show_figure`, which prints
-a one-sentence text summary under it (for screen readers and handouts).
+place. Every figure in the course is shown with :func:`show_figure`: an ``<img>``
+whose ``alt`` text is the figure's one-sentence summary (what a screen reader
+reads), with the same summary printed under it (for sighted readers, handouts
+and print). :func:`figure_html` is that HTML; widgets use :func:`image_html`.
 
 Taught in: every notebook that draws (01-05).
 """
@@ -25,6 +27,8 @@ __all__ = [
     "render_png",
     "show_figure",
     "figure_html",
+    "image_html",
+    "caption_html",
     "is_blank_png",
     "legend_below",
 ]
@@ -82,25 +86,42 @@ def render_png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def figure_html(item: SummarisedFigure) -> str:
-    """The figure as an ``<img>`` whose alt text is its summary, with the summary printed under it."""
+def image_html(png: bytes, alt: str) -> str:
+    """An ``<img>`` of PNG bytes (a ``data:`` URL) whose ``alt`` text is ``alt``, scaled to fit its column."""
     import base64
     import html
 
-    png = base64.b64encode(render_png(item.figure)).decode("ascii")
-    summary = html.escape(item.summary, quote=True)
+    data = base64.b64encode(png).decode("ascii")
     return (
-        f'<img src="data:image/png;base64,{png}" alt="{summary}" style="max-width:100%">'
-        f"<p><strong>Figure summary:</strong> {summary}</p>"
+        f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}" '
+        'style="max-width:100%;height:auto">'
+    )
+
+
+def caption_html(summary: str) -> str:
+    """The "Figure summary: ..." line printed under a figure."""
+    import html
+
+    return f'<p class="ot-figure-summary"><strong>Figure summary:</strong> {html.escape(summary)}</p>'
+
+
+def figure_html(item: SummarisedFigure) -> str:
+    """The figure as an ``<img>`` whose alt text is its summary, with the summary printed under it."""
+    return (
+        f'<figure class="ot-figure" style="margin:0.5em 0">{image_html(render_png(item.figure), item.summary)}'
+        f"<figcaption>{caption_html(item.summary)}</figcaption></figure>"
     )
 
 
 def show_figure(item: SummarisedFigure) -> None:
-    """Display the figure as a PNG and print its text summary beneath it."""
-    from IPython.display import Image, display
+    """Display the figure (an ``<img>`` with its summary as alt text) and its summary beneath it.
 
-    display(Image(data=render_png(item.figure), format="png"))
-    print(f"Figure summary: {item.summary}")
+    The plain-text form of the output (``text/plain``: what nbval, a terminal and a
+    text-only reader see) is the summary line.
+    """
+    from IPython.display import display
+
+    display({"text/html": figure_html(item), "text/plain": f"Figure summary: {item.summary}"}, raw=True)
 
 
 def is_blank_png(png: bytes) -> bool:

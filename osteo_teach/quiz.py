@@ -27,14 +27,16 @@ from collections.abc import Callable, Iterable, Sequence
 
 import ipywidgets as widgets
 
-from .cite import cited_text, sources_line
+from .cite import TextAndHtml, cited_text, sources_line
 from .data import CourseData, load
 from .lessons import Lesson, WidgetSpec, all_lessons
 from .records import QuizOption, QuizQuestion, SourcedText, Trial
 from .style import OKABE_ITO
 from .widgets import error_html
 
-__all__ = ["Quiz", "QuestionCard", "expected_number", "LESSON", "unknown_lessons", "solution_exercise_1"]
+__all__ = [
+    "Quiz", "QuestionCard", "expected_number", "LESSON", "unknown_lessons", "solution_exercise_1", "questions_static",
+]
 
 #: Colours for feedback (Okabe-Ito); the words "Correct" / "Not quite" carry the
 #: meaning too, so colour is never the only cue.
@@ -339,6 +341,45 @@ class Quiz:
         )
 
 
+def questions_static(data: CourseData | None = None) -> TextAndHtml:
+    """Every question and its options as text, numbered as in the quiz: a worksheet for print and screen readers.
+
+    Answers and feedback stay in the interactive quiz (like the exercises' hidden
+    solutions); each option's feedback is in the quiz's data with its sources.
+    """
+    data = data or load()
+    order = {lesson.id: index for index, lesson in enumerate(all_lessons())}
+    questions = sorted(data.records(QuizQuestion), key=lambda q: order.get(q.notebook, len(order)))
+    titles = {lesson.id: f"{lesson.number}. {lesson.title}" for lesson in all_lessons()}
+    how = {"single": "choose one", "multiple": "select every right answer"}
+    lines: list[str] = []
+    parts: list[str] = []
+    current = None
+    for number, question in enumerate(questions, start=1):
+        if question.notebook != current:
+            current = question.notebook
+            title = titles.get(current, current)
+            lines += ["", title.upper()] if lines else [title.upper()]
+            parts.append(f"<h4>{html.escape(title)}</h4>")
+        if question.kind == "numeric":
+            unit = question.answer.unit if question.answer else ""
+            lines.append(f"Q{number}. {question.question} (answer with a number, in {unit})")
+            parts.append(
+                f"<p><strong>Q{number}.</strong> {html.escape(question.question)} "
+                f"<em>(answer with a number, in {html.escape(unit)})</em></p>"
+            )
+            continue
+        lines.append(f"Q{number}. {question.question} ({how[question.kind]})")
+        lines += [f"  - {option.text}" for option in question.options]
+        items = "".join(f"<li>{html.escape(option.text)}</li>" for option in question.options)
+        parts.append(
+            f"<p><strong>Q{number}.</strong> {html.escape(question.question)} "
+            f"<em>({how[question.kind]})</em></p><ul>{items}</ul>"
+        )
+    note = "Answer in the interactive quiz above: it gives feedback on every option, with sources."
+    return TextAndHtml("\n".join([*lines, "", note]) + "\n", "".join(parts) + f"<p><em>{html.escape(note)}</em></p>")
+
+
 def unknown_lessons(data: CourseData | None = None) -> list[str]:
     """Quiz questions whose ``notebook`` is not a lesson in the registry (should be none)."""
     data = data or load()
@@ -392,6 +433,8 @@ LESSON = Lesson(
             label="",
             independent=True,
             error=lambda quiz: None,
+            text=lambda course: questions_static(course),
+            text_title="Every question and its options, as text (answers and feedback: in the quiz above)",
         ),
     ),
     voila=True,

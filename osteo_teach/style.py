@@ -11,7 +11,20 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-__all__ = ["OKABE_ITO", "PALETTE", "STYLES", "use_style", "request_style", "apply_requested_style", "current_style"]
+__all__ = [
+    "OKABE_ITO",
+    "PALETTE",
+    "STYLES",
+    "AA_TEXT",
+    "AA_LARGE_TEXT",
+    "use_style",
+    "request_style",
+    "apply_requested_style",
+    "current_style",
+    "relative_luminance",
+    "contrast_ratio",
+    "is_large_text",
+]
 
 #: Okabe & Ito (2008) colour-universal-design palette.
 OKABE_ITO: dict[str, str] = {
@@ -115,3 +128,38 @@ def apply_requested_style() -> None:
 def current_style() -> str:
     """The name of the style in force (or chosen, for the next figure)."""
     return _current[0]
+
+
+# --- contrast (WCAG 2.1) --------------------------------------------------------------
+
+#: WCAG 2.1 AA minimum contrast for text (success criterion 1.4.3), and for large text.
+AA_TEXT = 4.5
+AA_LARGE_TEXT = 3.0
+
+
+def _rgb(colour: str | tuple[float, ...]) -> tuple[float, float, float]:
+    if isinstance(colour, str):
+        value = colour.lstrip("#")
+        return (int(value[0:2], 16) / 255, int(value[2:4], 16) / 255, int(value[4:6], 16) / 255)
+    return (float(colour[0]), float(colour[1]), float(colour[2]))
+
+
+def relative_luminance(colour: str | tuple[float, ...]) -> float:
+    """WCAG 2.1 relative luminance of a colour (``"#RRGGBB"`` or RGB in 0..1)."""
+
+    def linear(channel: float) -> float:
+        return channel / 12.92 if channel <= 0.04045 else ((channel + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(c) for c in _rgb(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(first: str | tuple[float, ...], second: str | tuple[float, ...]) -> float:
+    """WCAG 2.1 contrast ratio between two colours, from 1 (none) to 21 (black on white)."""
+    a, b = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+def is_large_text(points: float, bold: bool = False) -> bool:
+    """WCAG's "large text": at least 18 pt, or 14 pt bold (which may use the lower 3:1 contrast)."""
+    return points >= 18 or (bold and points >= 14)

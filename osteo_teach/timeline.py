@@ -18,6 +18,7 @@ Taught in: ``notebooks/03_healing_timelines.ipynb``.
 from __future__ import annotations
 
 import functools
+import html
 import math
 import textwrap
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
-from .cite import cited_text
+from .cite import TextAndHtml, cited_text
 from .data import CourseData, load
 from .healing import REFERENCE_FACT, draw_phase_row, phases_in_order, reference_line
 from .plots import legend_below
@@ -45,6 +46,7 @@ __all__ = [
     "resolve_timeline",
     "draw_timeline",
     "timeline_text",
+    "all_timelines",
     "TimelineExplorer",
 ]
 
@@ -338,9 +340,9 @@ def draw_timeline(figure: Figure, site_id: str, pathway_id: str, data: CourseDat
                 label="caution: healing time measured after another kind of treatment",
             )
         )
-    legend = legend_below(ax, handles, offset=-0.13)
-    if timeline.healing.caution:
-        legend.get_texts()[-1].set_color(OKABE_ITO["vermillion"])
+    # Legend text stays black (vermillion text on white is below WCAG AA contrast);
+    # the vermillion patch and the word "caution" carry the warning.
+    legend_below(ax, handles, offset=-0.13)
     return summary(timeline)
 
 
@@ -389,6 +391,27 @@ def timeline_text(site_id: str, pathway_id: str, data: CourseData | None = None,
     lines += item(f"Healing time: {healing.describe()}", cited_text(healing.statement))
     lines += item(f"Reference line: {timeline.reference_weeks:g} weeks", cited_text(timeline.reference))
     return "\n".join(lines) + "\n"
+
+
+def all_timelines(data: CourseData | None = None, width: int = 88) -> TextAndHtml:
+    """Every site's every treatment as text: each figure's summary and what is drawn, with sources.
+
+    The explorer's static twin (what a screen reader, a handout and GitHub's preview show).
+    """
+    data = data or load()
+    texts: list[str] = []
+    parts: list[str] = []
+    for site in sites_with_pathways(data):
+        for pathway in pathways_for(site.id, data):
+            said = summary(resolve_timeline(site.id, pathway.id, data))
+            body = timeline_text(site.id, pathway.id, data, width)
+            texts.append(f"Figure summary: {said}\n{body}")
+            parts.append(
+                f"<h4>{html.escape(site.name)}: {html.escape(pathway.name)}</h4>"
+                f"<p><strong>Figure summary:</strong> {html.escape(said)}</p>"
+                f"<pre style='white-space:pre-wrap;font-size:0.95em'>{html.escape(body)}</pre>"
+            )
+    return TextAndHtml("\n".join(texts), "".join(parts))
 
 
 class TimelineExplorer(widgets.VBox):

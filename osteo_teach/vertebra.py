@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
-from .cite import cited_html, cited_text
+from .cite import TextAndHtml, cited_html, cited_text
 from .compare import comparison_widget
 from .data import CourseData, load
 from .lessons import Lesson, WidgetSpec
@@ -42,6 +42,8 @@ __all__ = [
     "steps_text",
     "draw_step",
     "step_figure",
+    "step_summary",
+    "all_steps",
     "ProcedureStepper",
     "balloon_step_only_in",
     "solution_exercise_1",
@@ -282,12 +284,43 @@ def draw_step(figure: Figure, step: ProcedureStep, procedure_name: str, n_steps:
     ax.set_ylabel("Height (schematic units)")
     ax.set_title(f"{procedure_name}, step {step.order} of {n_steps}: {step.title}", loc="left")
     figure.text(0.01, 0.01, SCHEMATIC_NOTE, fontsize="small", style="italic", ha="left", va="bottom")
+    return step_summary(step, procedure_name, n_steps)
+
+
+def step_summary(step: ProcedureStep, procedure_name: str, n_steps: int) -> str:
+    """The sentence that says what :func:`draw_step` draws for one step (no drawing needed)."""
     shown = _describe(step)
     listed = ", ".join(shown[:-1]) + " and " + shown[-1] if len(shown) > 1 else shown[0]
     return (
         f"Schematic side view of a wedge-shaped vertebra, {procedure_name.lower()} step "
         f"{step.order} of {n_steps} ({step.title.lower()}): it shows {listed}."
     )
+
+
+def all_steps(data: CourseData | None = None) -> TextAndHtml:
+    """Every step of every procedure the stepper shows: its sourced statement and its schematic's summary.
+
+    The stepper's static twin (what a screen reader, a handout and GitHub's preview show).
+    """
+    data = data or load()
+    lines: list[str] = []
+    parts: list[str] = []
+    for procedure_id in procedures_with_steps(data):
+        name = data.record(Procedure, procedure_id).name
+        steps = steps_of(procedure_id, data)
+        lines.append(name.upper())
+        items = []
+        for step in steps:
+            said = step_summary(step, name, len(steps))
+            lines.append(f"{step.order}. {step.title}: {cited_text(step.description)}")
+            lines.append(f"   Schematic: {said}")
+            items.append(
+                f"<li><strong>{html.escape(step.title)}:</strong> {cited_html(step.description)}"
+                f"<br><em>Schematic:</em> {html.escape(said)}</li>"
+            )
+        lines.append("")
+        parts.append(f"<h4>{html.escape(name)}</h4><ol>{''.join(items)}</ol>")
+    return TextAndHtml("\n".join(lines).rstrip() + "\n", "".join(parts))
 
 
 def step_figure(procedure_id: str, step_id: str | None = None, data: CourseData | None = None) -> SummarisedFigure:
@@ -511,6 +544,8 @@ LESSON = Lesson(
             label="Procedure:",
             draws_figure=True,
             direct=_stepper_direct,
+            text=lambda course: all_steps(course),
+            text_title="Every step of both procedures, as text, with what each schematic shows",
         ),
         comparison_widget("vertebral_augmentation"),
     ),

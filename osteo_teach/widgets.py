@@ -22,15 +22,14 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
-from IPython.display import Image
 
 if TYPE_CHECKING:  # not imported at run time: the quiz and comparison need no matplotlib
     from matplotlib.figure import Figure
 
-from .plots import new_figure, render_png
+from .plots import caption_html, image_html, new_figure, render_png
 from .style import current_style
 
-__all__ = ["FigurePanel", "error_html", "details_html", "dropdown", "controls_row"]
+__all__ = ["FigurePanel", "error_html", "details_html", "static_text_html", "dropdown", "controls_row"]
 
 #: Dropdown description style readable on a projector.
 _DESCRIPTION_STYLE = {"description_width": "initial"}
@@ -75,16 +74,33 @@ def details_html(summary: str, text: str) -> str:
     )
 
 
+def static_text_html(title: str, text: str, body: str | None = None) -> str:
+    """A widget's content as static HTML, folded under ``title`` (``<details class="ot-static-text">``).
+
+    ``body`` is the HTML version (a table, say); without one, ``text`` is shown as
+    preformatted text. Printed handouts open every such block.
+    """
+    pre = f"<pre style='white-space:pre-wrap;font-size:0.95em'>{html.escape(text)}</pre>"
+    inner = body if body is not None else pre
+    return (
+        '<details class="ot-static-text" style="margin:0.4em 0"><summary style="cursor:pointer">'
+        f"<strong>{html.escape(title)}</strong></summary>{inner}</details>"
+    )
+
+
 #: Environment variable that switches rendering ahead off (``0``): e.g. to measure a cold draw.
 RENDER_AHEAD_ENV_VAR = "OSTEO_TEACH_RENDER_AHEAD"
 
 
 class FigurePanel:
-    """One figure, redrawn in place, shown in an Output widget with a summary.
+    """One figure, redrawn in place, shown as an image whose alt text is its summary.
 
     ``redraw(draw, key)`` clears the same :class:`~matplotlib.figure.Figure`, calls
     ``draw(figure)`` (which returns the one-sentence summary), renders a PNG and
-    replaces the Output's content. The figure object is created once.
+    replaces the image (``.image``, an ``ipywidgets.HTML`` holding
+    ``<img alt="summary">``: an ``ipywidgets.Image`` or ``Output`` cannot carry alt
+    text) and the summary line under it (``.caption``). The figure object is
+    created once.
 
     With a ``key`` (the widget's choices, e.g. ``(site, treatment)``) the PNG and
     summary are kept, so showing that state again costs no drawing, and
@@ -96,14 +112,15 @@ class FigurePanel:
 
     def __init__(self, width: float | None = None, height: float | None = None) -> None:
         self.figure: Figure = new_figure(width, height)
-        self.output = widgets.Output()
+        self.image = widgets.HTML()
+        self.image.add_class("ot-figure")
         self.caption = widgets.HTML()
         self.png: bytes = b""
         self.summary: str = ""
         self.error: str | None = None
         #: The draw function last used; benchmarks replay it on a fresh figure.
         self.last_draw: Callable[[Figure], str] | None = None
-        self.widget = widgets.VBox([self.output, self.caption])
+        self.widget = widgets.VBox([self.image, self.caption])
         #: Drawn states: key -> (PNG, summary). Shared with the render-ahead thread.
         self._kept: dict[Hashable, tuple[bytes, str]] = {}
         self._lock = threading.Lock()
@@ -139,9 +156,8 @@ class FigurePanel:
                         self._kept[self._full_key(key)] = kept
             self.png, self.summary = kept
             self.error = None
-            self.output.outputs = ()
-            self.output.append_display_data(Image(data=self.png, format="png"))
-            self.caption.value = f"<p><strong>Figure summary:</strong> {html.escape(self.summary)}</p>"
+            self.image.value = image_html(self.png, self.summary)
+            self.caption.value = caption_html(self.summary)
         finally:
             self._idle.set()
 
@@ -196,5 +212,5 @@ class FigurePanel:
         self.error = message
         self.summary = ""
         self.png = b""
-        self.output.outputs = ()
+        self.image.value = ""
         self.caption.value = error_html(message)

@@ -33,3 +33,30 @@ def broken_data_dir(case: str, destination: Path) -> Path:
 @pytest.fixture
 def make_broken_data(tmp_path: Path) -> Callable[[str], Path]:
     return lambda case: broken_data_dir(case, tmp_path)
+
+
+# --- printed handouts (make handouts), shared by tests/test_handouts.py and the browser audit
+
+
+@pytest.fixture(scope="session")
+def printed_handouts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
+    """Every lesson's printable handout, built as ``make handouts`` does: lesson id -> (HTML, PDF).
+
+    Needs the system Chromium: without it the tests are skipped outside CI and fail in CI.
+    """
+    import os
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import build_handouts
+
+    from osteo_teach.lessons import all_lessons
+
+    try:
+        build_handouts.chromium()
+    except SystemExit as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"{exc} (CI is set: the handout tests must run there, never skip)", pytrace=False)
+        pytest.skip(str(exc))
+    out = tmp_path_factory.mktemp("print")
+    return build_handouts.build(list(all_lessons()), out, log=lambda *_: None)

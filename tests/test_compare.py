@@ -100,9 +100,12 @@ def test_figure_panel_redraws_the_same_figure_and_shows_a_message_on_error():
     panel.redraw(draw)
     assert panel.figure is figure and panel.png and not is_blank_png(panel.png)
     assert panel.summary == "A rising line." and "A rising line." in panel.caption.value
-    assert len(panel.output.outputs) == 1
+    # The image carries its summary as alt text (what a screen reader reads).
+    assert panel.image.value.startswith('<img src="data:image/png;base64,')
+    assert 'alt="A rising line."' in panel.image.value
     panel.show_error("unknown fracture site 'knee'")
-    assert panel.png == b"" and panel.output.outputs == () and "knee" in panel.caption.value
+    assert panel.png == b"" and panel.image.value == "" and "knee" in panel.caption.value
+    assert 'role="alert"' in panel.caption.value
 
 
 def test_table_cells_carry_their_style_inline():

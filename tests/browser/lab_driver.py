@@ -61,6 +61,7 @@ __all__ = [
     "REPO_ROOT",
     "REPO_NOTEBOOKS",
     "WAIT_MS",
+    "FIGURE_IMG",
     "LabServer",
     "GuardedPage",
     "NotebookReport",
@@ -114,6 +115,11 @@ WAIT_MS = 120_000
 #: An output that shows a widget view. The ipywidgets renderer (unlike JupyterLab's
 #: own renderers) sets no ``data-mime-type``; a failed view gets ``.jupyter-widgets``.
 WIDGET_VIEW = ".jp-OutputArea-output:not([data-mime-type]), .jp-OutputArea-output.jupyter-widgets"
+
+#: The figure image of a FigurePanel (``osteo_teach.widgets``): an ``<img>`` in an HTML
+#: widget with the class ``ot-figure`` (an Output widget's image, ``.widget-output img``,
+#: is matched too).
+FIGURE_IMG = ".ot-figure img, .widget-output img"
 
 #: Mime type of a displayed widget in a saved notebook's outputs.
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
@@ -422,7 +428,7 @@ def launch_browser(playwright: Playwright, home: Path | None = None) -> Browser:
 
 def _is_local(url: str) -> bool:
     parts = urlsplit(url)
-    if parts.scheme in ("data", "blob", "about", "chrome", "chrome-extension"):
+    if parts.scheme in ("data", "blob", "about", "chrome", "chrome-extension", "file"):  # file: this machine
         return True
     return parts.hostname in ("127.0.0.1", "localhost", "::1")
 
@@ -784,8 +790,8 @@ def select_and_wait(select: Locator, label: str) -> None:
 
 
 def figure_src(scope: Locator) -> str:
-    """The ``src`` of the figure image shown in a FigurePanel (``.widget-output img``)."""
-    image = scope.locator(".widget-output img").first
+    """The ``src`` of the figure image shown in a FigurePanel (:data:`FIGURE_IMG`)."""
+    image = scope.locator(FIGURE_IMG).first
     image.wait_for(state="visible")
     return image.get_attribute("src") or ""
 
@@ -804,19 +810,20 @@ def wait_for_new_figure(scope: Locator, old_src: str, timeout_ms: int = WAIT_MS)
     handle = scope.element_handle()
     try:
         scope.page.wait_for_function(
-            """([root, old]) => {
-                const img = root.querySelector('.widget-output img');
+            """([root, old, sel]) => {
+                const img = root.querySelector(sel);
                 return !!img && img.getAttribute('src') !== old && img.complete && img.naturalWidth > 0;
             }""",
-            arg=[handle, old_src],
+            arg=[handle, old_src, FIGURE_IMG],
             timeout=timeout_ms,
             polling=20,
         )
     except Exception as exc:
         state = scope.evaluate(
-            """(root) => { const img = root.querySelector('.widget-output img');
+            """(root, sel) => { const img = root.querySelector(sel);
                 return img ? {src: (img.getAttribute('src') || '').length, complete: img.complete,
-                              width: img.naturalWidth} : {img: 'missing', text: root.textContent.slice(0, 300)}; }"""
+                              width: img.naturalWidth} : {img: 'missing', text: root.textContent.slice(0, 300)}; }""",
+            FIGURE_IMG,
         )
         same = figure_src(scope) == old_src if "src" in state else False
         raise TimeoutError(f"the figure did not change (same image: {same}; shown: {state})") from exc
