@@ -35,7 +35,13 @@ from .style import OKABE_ITO
 from .widgets import error_html
 
 __all__ = [
-    "Quiz", "QuestionCard", "expected_number", "LESSON", "unknown_lessons", "solution_exercise_1", "questions_static",
+    "Quiz",
+    "QuestionCard",
+    "expected_number",
+    "LESSON",
+    "unknown_lessons",
+    "solution_exercise_1",
+    "questions_static",
 ]
 
 #: Colours for feedback (Okabe-Ito); the words "Correct" / "Not quite" carry the

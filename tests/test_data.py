@@ -16,7 +16,6 @@ from .conftest import BROKEN, DATA, broken_data_dir
 
 
 def test_every_data_file_loads_and_every_table_has_records():
-    from osteo_teach.data import schemas
 
     data = load()
     # The core files and the files that lessons declare (Lesson(tables=...)).
