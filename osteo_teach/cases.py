@@ -982,6 +982,25 @@ def cases_overview(course: CourseData | None = None) -> TextAndHtml:
     return TextAndHtml(journey_text(course), _cases_table_html(course))
 
 
+def cases_static(course: CourseData) -> str:
+    """Every case's decision points, for the whole team and each role, with the feedback on every
+    option (what the case player can show, as a case book)."""
+    parts = [journey_text(course)]
+    for case in journey(course):
+        for point in case.points:
+            for lens in LENSES:
+                if lens != "team" and _lens_view(point, lens) is None:
+                    continue  # this role sees the shared question, already given for the team
+                current = view(case, point.id, lens)
+                parts.append(_point_text(case, current, None).rstrip())
+                for option in current.options:
+                    verdict = "best choice" if option.correct else "not the best choice"
+                    parts.append(
+                        _wrap(f"If you choose '{option.text}' ({verdict}): {cited_text(option.feedback)}", "  ")
+                    )
+    return "\n\n".join(parts) + "\n"
+
+
 LESSON = Lesson(
     id="09_patient_cases",
     title="Patient cases: one fictional patient, three fractures",
@@ -999,6 +1018,7 @@ LESSON = Lesson(
             shows=_player_text,
             label="Case:",
             direct=_player_direct,
+            text=cases_static,
         ),
     ),
     sources=source_keys,

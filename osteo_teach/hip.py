@@ -689,7 +689,7 @@ class PathwayExplorer(widgets.VBox):
 def solution_exercise_1(course: CourseData) -> str:
     """A displaced intracapsular fracture: which operation, and why not fixation."""
     item = fracture_type("intracapsular_displaced", course)
-    lines = [f"{item.name} ({item.capsule}):"]
+    lines = [f"What the guidelines pair with this fracture ({item.name.lower()}):"]
     for rec in item.recommendations:
         ops = " or ".join(OPERATIONS[op] for op in rec.operations)
         lines.append(f"- {rec.body} {rec.document} ({rec.year}): {ops}. {cited_text(rec.wording)}")
@@ -707,8 +707,8 @@ def solution_exercise_1(course: CourseData) -> str:
 def solution_exercise_2(course: CourseData) -> str:
     """Mrs A.'s first days after a trochanteric fracture: what happens when, and who does it."""
     rows = first_days("trochanteric", course)
-    lines = ["Trochanteric fracture, admitted on day 0:"]
-    lines += [f"- {r.when()}: {r.label} ({r.role}) [{', '.join(r.timing.sources)}]" for r in rows]
+    lines = ["Who does what in Mrs A.'s first days (admitted on day 0 with a trochanteric fracture):"]
+    lines += [f"- the {r.role}: {r.label.lower()}, {r.when()} [{', '.join(r.timing.sources)}]" for r in rows]
     lines.append("No cast: the aim is mobilisation, with a physiotherapist, on the day after surgery.")
     return "\n".join(lines)
 
@@ -768,6 +768,13 @@ def _explorer_direct(explorer: PathwayExplorer) -> bytes:
     return render_png(figure)
 
 
+def pathway_static(course: CourseData) -> TextAndHtml:
+    """Every fracture type's operations, first days, team and sources (what the explorer can show)."""
+    types = fracture_types(course)
+    text = "\n\n".join(pathway_text(t.id, course) for t in types)
+    return TextAndHtml(text, "".join(pathway_html(t.id, course) for t in types))
+
+
 LESSON = Lesson(
     id="06_hip_fracture",
     title="The hip fracture: which operation, the first days and what follows",
@@ -785,6 +792,7 @@ LESSON = Lesson(
             label="Hip fracture:",
             draws_figure=True,
             direct=_explorer_direct,
+            text=pathway_static,
         ),
     ),
     sources=source_keys,

@@ -550,6 +550,14 @@ def _explorer_direct(explorer: CareExplorer) -> str:
     return advice_html(explorer.situation_dropdown.value, explorer.time_dropdown.value, explorer.data)
 
 
+def care_static(course: CourseData) -> TextAndHtml:
+    """Every situation at every time the data covers (what the care explorer can show)."""
+    pairs = [(s, t) for s in situations(course) for t in times_for(s, course)]
+    return TextAndHtml(
+        "\n\n".join(advice_text(s, t, course) for s, t in pairs), "".join(advice_html(s, t, course) for s, t in pairs)
+    )
+
+
 LESSON = Lesson(
     id="07_perioperative_care",
     title="Peri-operative care and complications",
@@ -566,6 +574,7 @@ LESSON = Lesson(
             shows=lambda explorer: explorer.html,
             label="Situation:",
             direct=_explorer_direct,
+            text=care_static,
         ),
     ),
     sources=source_keys,

@@ -1164,6 +1164,15 @@ def _planner_direct(planner: CarePlanner) -> bytes:
     return render_png(figure)
 
 
+def planner_static(course: CourseData) -> str:
+    """Every fracture's care plan for each of its treatments (what the care planner can show)."""
+    return "\n\n".join(
+        care_plan_text(site.id, treatment.id, course)
+        for site in planner_sites(course)
+        for treatment in treatments_for(site.id, course)
+    )
+
+
 LESSON = Lesson(
     id="08_rehabilitation_and_prevention",
     title="Rehabilitation and preventing the next fracture",
@@ -1189,6 +1198,7 @@ LESSON = Lesson(
             label="Fracture:",
             draws_figure=True,
             direct=_planner_direct,
+            text=planner_static,
         ),
     ),
     sources=source_keys,

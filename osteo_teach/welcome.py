@@ -330,6 +330,11 @@ def _glossary_direct(explorer: Any) -> str:
     return glossary_text(explorer.search_box.value, explorer.letter_dropdown.value, explorer.data)
 
 
+def glossary_static(course: CourseData) -> TextAndHtml:
+    """Every glossary term with its definition and sources (what the glossary widget can show)."""
+    return TextAndHtml(glossary_text(data=course), glossary_html(data=course))
+
+
 LESSON = Lesson(
     id="00_start_here",
     title="Start here",
@@ -346,6 +351,7 @@ LESSON = Lesson(
             shows=lambda explorer: explorer.text,
             label="Letter:",
             direct=_glossary_direct,
+            text=glossary_static,
         ),
     ),
     quiz=False,

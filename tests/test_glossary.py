@@ -37,6 +37,7 @@ NOT_MEDICAL = frozenset(
         "US",
         "USA",
         "HTML",
+        "README",
         "PNG",
         "PDF",
         "CSV",
@@ -58,6 +59,8 @@ TOKEN = re.compile(r"\b([A-Z](?:[A-Z0-9]|-(?=[A-Z0-9]))+)(?:s|v\d+)?\b")
 #: An identifier whose prefix is the abbreviation (TA279, IPG166, NCT01871519).
 IDENTIFIER = re.compile(r"^([A-Z]+)\d+$")
 ROMAN = re.compile(r"^[IVX]+$")
+#: Three or more words in capitals in a row: a title printed in capitals, not abbreviations.
+CAPITAL_RUN = re.compile(r"\b[A-Z][A-Z'-]*(?:[ ,:;-]+[A-Z][A-Z'-]*){2,}\b")
 #: A bibliography line: "12. [key] Author AB. Journal..." or "[key] ...".
 REFERENCE_LINE = re.compile(r"^\s*(?:\d+\.\s+)?\[[a-z0-9_]+\]")
 SOURCE_KEYS = re.compile(r"\[[a-z0-9_]+(?:,\s*[a-z0-9_]+)*\]")
@@ -102,8 +105,15 @@ def tokens_in(text: str, lower_words: set[str] = frozenset()) -> Iterator[str]:
     for line in _readable(text):
         if _heading(line, lower_words):
             continue
+        shouted_runs = [
+            run.span()
+            for run in CAPITAL_RUN.finditer(line)
+            if any(_shouted(word, lower_words) for word in re.findall(r"[A-Z][A-Z'-]{3,}", run.group(0)))
+        ]
         for match in TOKEN.finditer(line):
             token = match.group(1)
+            if any(start <= match.start() < end for start, end in shouted_runs):
+                continue  # part of a phrase printed in capitals ("A FALL ON THE OUTSTRETCHED HAND")
             before = line[: match.start()]
             if ROMAN.match(token) and re.search(r"[A-Za-z]\s$", before):
                 continue  # VERTOS IV, type II: a numeral after a name
