@@ -452,10 +452,20 @@ def journey_text(data: CourseData | None = None) -> str:
 
 def _shared_note(current: View) -> str:
     """What the player says above a question that is not a role's own."""
+    # A role that has no question of its own here is told so: choosing it must visibly do something.
+    role = "" if current.lens == "team" else LENS_NAMES[current.lens].lower()
     if not current.point.lenses:
-        return "The same question for every role."
-    roles = ", ".join(LENS_NAMES[role].lower() for role in ROLES if role in current.point.lenses)
-    return f"The whole team's shared question; the {roles} also have a question of their own here."
+        return (
+            f"As the {role}: every role answers the same question here."
+            if role
+            else "The same question for every role."
+        )
+    seen_as = f"As the {role}: no question of your own here. " if role else ""
+    roles = [LENS_NAMES[role].lower() for role in ROLES if role in current.point.lenses]
+    have = "has" if len(roles) == 1 else "have"
+    return (
+        f"{seen_as}The whole team's shared question; the {' and the '.join(roles)} {have} a question of their own here."
+    )
 
 
 def _point_text(case: Case, current: View, chosen: CaseOption | None) -> str:

@@ -155,7 +155,12 @@ def _html_of(terms: list[GlossaryTerm], query: str, letter: str, data: CourseDat
     table = table_html(
         "ot-glossary", ("Term", "What it means", "Sources"), rows, caption=f"Glossary: {shown}", font_size="1em"
     )
-    return f"<div class='ot-glossary-box' style='max-height:30em;overflow:auto'>{table}</div>"
+    # The box scrolls, so it must take keyboard focus (arrow keys scroll it) and be named (WCAG 2.1.1).
+    return (
+        "<style>.ot-glossary-box:focus-visible{outline:3px solid #0072B2;outline-offset:2px}</style>"
+        "<div class='ot-glossary-box' role='region' aria-label='Glossary terms (scrolls)' tabindex='0'"
+        f" style='max-height:30em;overflow:auto'>{table}</div>"
+    )
 
 
 def glossary_text(query: str = "", letter: str = ALL_LETTERS, data: CourseData | None = None, width: int = 88) -> str:

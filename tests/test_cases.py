@@ -164,9 +164,15 @@ def test_the_lens_changes_the_question_where_roles_differ():
                 assert key in player.text
     assert len(set(questions.values())) == len(LENSES)
     player.point_dropdown.value = "reduction"  # a point without lenses: the same for everyone
+    scenes = set()
     for lens in LENSES:
         player.lens_dropdown.value = lens
-        assert "The same question for every role." in player.text
+        if lens == "team":
+            assert "The same question for every role." in player.text
+        else:
+            assert f"As the {LENS_NAMES[lens].lower()}: every role answers the same question here." in player.text
+        scenes.add(player.scene.value)
+    assert len(scenes) == len(LENSES), "choosing a role always changes what is shown (it says so)"
 
 
 def test_choices_are_radio_buttons_and_an_unknown_choice_is_refused():
