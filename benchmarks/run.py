@@ -514,7 +514,7 @@ def bench_p5(repeat: int, work: Path) -> list[Line | Limit | Note]:
                 )
             )
             lines.append(
-                Limit("P2", f"browser change -> shown, {key}, {label}, p95", lab.percentile(values, 95), limit, "s")
+                Limit("P2", f"browser change -> shown, {key}, {label}, p95", lab.percentile(values, 95), limit, "ms")
             )
     return lines
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 import html
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import ipywidgets as widgets
@@ -663,6 +663,14 @@ class PathwayExplorer(widgets.VBox):
     def html(self) -> str:
         return self.operations.value
 
+    def _draw(self, type_id: str) -> Callable[[Figure], str]:
+        return functools.partial(draw_first_days, type_id=type_id, data=self.data)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """Shown in a notebook: draw the other fracture types' first days ahead, in the background."""
+        self.panel.render_ahead((t.id, self._draw(t.id)) for t in fracture_types(self.data))
+        return super()._repr_mimebundle_(**kwargs)
+
     def _on_type(self, change: dict) -> None:
         if change["new"] is not None:
             self.show(change["new"])
@@ -679,7 +687,7 @@ class PathwayExplorer(widgets.VBox):
             self.panel.show_error(str(exc.args[0]))
             return
         self.operations.value = table
-        self.panel.redraw(functools.partial(draw_first_days, type_id=type_id, data=self.data))
+        self.panel.redraw(self._draw(type_id), key=type_id)
         self.details.value = details_html("Everything shown, with sources", self.text)
 
 

@@ -429,6 +429,7 @@ class CareExplorer(widgets.VBox):
         self.summary = ""
         self.error: str | None = None
         self._updating = False
+        self._built: dict[tuple[str, str], tuple[str, str, str]] = {}
         self.situation_dropdown.observe(self._on_situation, names="value")
         self.time_dropdown.observe(self._on_time, names="value")
         note = widgets.HTML(
@@ -459,12 +460,21 @@ class CareExplorer(widgets.VBox):
         if not self._updating and change["new"] is not None:
             self.show(self.situation_dropdown.value, change["new"])
 
+    def _content(self, situation: str, time: str) -> tuple[str, str, str]:
+        """The text, table and summary of one choice, built once per choice (the data does not change)."""
+        key = (situation, time)
+        if key not in self._built:
+            self._built[key] = (
+                advice_text(situation, time, self.data),
+                advice_html(situation, time, self.data),
+                advice_summary(situation, time, self.data),
+            )
+        return self._built[key]
+
     def show(self, situation: str, time: str) -> None:
         """Show one situation at one time; an unknown choice shows a message, not a traceback."""
         try:
-            self.text = advice_text(situation, time, self.data)
-            table = advice_html(situation, time, self.data)
-            self.summary = advice_summary(situation, time, self.data)
+            self.text, table, self.summary = self._content(situation, time)
         except KeyError as exc:
             self.error = str(exc.args[0])
             self.text = self.summary = ""

@@ -31,7 +31,7 @@ import functools
 import html
 import math
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -676,6 +676,18 @@ class CarePlanner(widgets.VBox):
         )
         self.show(site_id, treatment_id)
 
+    def _draw(self, site_id: str, treatment_id: str) -> Callable[[Figure], str]:
+        return functools.partial(draw_care_plan, site_id=site_id, treatment_id=treatment_id, data=self.data)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """Shown in a notebook: draw every other plan ahead (this fracture's treatments first)."""
+        site = self.site_dropdown.value
+        sites = sorted(planner_sites(self.data), key=lambda s: s.id != site)
+        self.panel.render_ahead(
+            ((s.id, p.id), self._draw(s.id, p.id)) for s in sites for p in treatments_for(s.id, self.data)
+        )
+        return super()._repr_mimebundle_(**kwargs)
+
     def _treatment_options(self, site_id: str) -> list[tuple[str, str]]:
         return [(p.name, p.id) for p in treatments_for(site_id, self.data)]
 
@@ -714,7 +726,7 @@ class CarePlanner(widgets.VBox):
             self.details.value = ""
             self.panel.show_error(str(exc.args[0]))
             return
-        self.panel.redraw(functools.partial(draw_care_plan, site_id=site_id, treatment_id=treatment_id, data=self.data))
+        self.panel.redraw(self._draw(site_id, treatment_id), key=(site_id, treatment_id))
         self.details.value = details_html("What is shown, with sources", self.text)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import os
 import threading
+import time
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -90,6 +91,52 @@ def static_text_html(title: str, text: str, body: str | None = None) -> str:
 
 #: Environment variable that switches rendering ahead off (``0``): e.g. to measure a cold draw.
 RENDER_AHEAD_ENV_VAR = "OSTEO_TEACH_RENDER_AHEAD"
+
+#: Seconds without a running cell before drawing ahead starts again (after "Run All", say).
+QUIET_SECONDS = 0.3
+
+
+class _CellActivity:
+    """Whether the kernel is running a cell, from IPython's ``pre/post_run_cell`` events.
+
+    Drawing ahead waits while cells run: during "Run All" (and under nbval) the cells
+    need the processor, and a background draw would only slow them down. Outside
+    IPython there are no cells, and the kernel always counts as quiet.
+    """
+
+    def __init__(self) -> None:
+        self.running = False
+        self.last_end = 0.0
+        self._hooked = False
+
+    def hook(self) -> None:
+        if self._hooked:
+            return
+        try:
+            from IPython import get_ipython
+        except ImportError:  # pragma: no cover - ipywidgets depends on IPython
+            return
+        shell = get_ipython()
+        if shell is None:
+            return
+        shell.events.register("pre_run_cell", self._started)
+        shell.events.register("post_run_cell", self._ended)
+        self._hooked = True
+
+    def _started(self, *_args: object) -> None:
+        self.running = True
+
+    def _ended(self, *_args: object) -> None:
+        self.running = False
+        self.last_end = time.monotonic()
+
+    def wait_quiet(self) -> None:
+        """Return once no cell has run for :data:`QUIET_SECONDS`."""
+        while self.running or time.monotonic() - self.last_end < QUIET_SECONDS:
+            time.sleep(0.05)
+
+
+_CELLS = _CellActivity()
 
 
 class FigurePanel:
@@ -171,17 +218,20 @@ class FigurePanel:
 
         Starts once per panel (later calls do nothing while it runs); each state is
         drawn on a new figure of the panel's size; a failure only stops the thread
-        (the state is then drawn when chosen, as without rendering ahead).
-        Switched off by ``OSTEO_TEACH_RENDER_AHEAD=0``.
+        (the state is then drawn when chosen, as without rendering ahead). It waits
+        while the kernel runs cells (the lesson's own cells come first) and while a
+        change is being shown. Switched off by ``OSTEO_TEACH_RENDER_AHEAD=0``.
         """
         if os.environ.get(RENDER_AHEAD_ENV_VAR) == "0" or (self._ahead is not None and self._ahead.is_alive()):
             return
+        _CELLS.hook()
         todo = [(self._full_key(key), draw) for key, draw in states]
         size = tuple(self.figure.get_size_inches())
 
         def work() -> None:
             try:
                 for full_key, draw in todo:
+                    _CELLS.wait_quiet()
                     self._idle.wait()
                     with self._lock:
                         if full_key in self._kept:

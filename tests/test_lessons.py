@@ -315,3 +315,45 @@ def test_a_new_lesson_is_seen_everywhere_without_editing_anything_else(tmp_path)
     listed = _run(copy, "benchmarks/run.py", "--list")
     assert listed.returncode == 0, listed.stderr
     assert "99_throwaway: ExampleViewer" in listed.stdout
+
+
+@pytest.mark.parametrize(
+    "spec", [spec for _, spec in lessons.widget_specs() if spec.draws_figure], ids=lambda spec: spec.name
+)
+def test_every_figure_widget_draws_ahead_exactly_what_a_fresh_draw_gives(spec):
+    """Shown in a notebook, a figure widget draws every state in the background (issue 16), so that a
+    student's first choice of a state shows at once; what it kept is byte-identical to a fresh draw."""
+    course = load()
+    widget = spec.build(course)
+    widget._repr_mimebundle_()  # what displaying it in a notebook does
+    widget.panel.wait_ahead(300)
+    draws: list[int] = []
+    original = widget.panel.figure.clear
+    widget.panel.figure.clear = lambda *a, **k: (draws.append(1), original(*a, **k))
+    states = 0
+    for state in lessons.control_states(lambda: spec.controls(widget)):
+        assert spec.direct is not None
+        assert spec.direct(widget) == widget.png, f"{spec.name} {state}: drawn ahead differs from a fresh draw"
+        states += 1
+    assert states > 1
+    assert draws == [], f"{spec.name}: {len(draws)} of {states} states were drawn when chosen, not ahead"
+
+
+def test_drawing_ahead_waits_while_cells_run():
+    """During "Run All" (and nbval) the lesson's cells come first: drawing ahead waits for a quiet kernel."""
+    import threading
+    import time
+
+    from osteo_teach.widgets import QUIET_SECONDS, _CellActivity
+
+    cells = _CellActivity()
+    cells._started()
+    waiter = threading.Thread(target=cells.wait_quiet, daemon=True)
+    waiter.start()
+    waiter.join(0.5)
+    assert waiter.is_alive(), "a cell is running: no drawing ahead"
+    cells._ended()
+    ended = time.monotonic()
+    waiter.join(5)
+    assert not waiter.is_alive()
+    assert time.monotonic() - ended >= QUIET_SECONDS * 0.9, "it waits for the kernel to stay quiet a moment"

@@ -271,7 +271,7 @@ def test_changing_the_fracture_draws_once():
     planner = rehab.CarePlanner("wrist", data=COURSE)
     calls = []
     original = planner.panel.redraw
-    planner.panel.redraw = lambda draw: (calls.append(draw), original(draw))  # type: ignore[method-assign]
+    planner.panel.redraw = lambda draw, key=None: (calls.append(draw), original(draw, key))  # type: ignore[method-assign]
     planner.site_dropdown.value = "hip"
     assert len(calls) == 1
 
