@@ -65,6 +65,48 @@ def _use_rise_settings(server: LabServer) -> None:
     target.write_text(json.dumps(RISE_SETTINGS), encoding="utf-8")
 
 
+_FOCUS_JS = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return 'the page itself (nothing focused)';
+  return `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`;
+}"""
+
+
+def _slideshow_state(page: Any) -> str:
+    """What the slideshow shows now: active cell, focused element, any dialog (for failure messages)."""
+    dialogs = page.locator(".jp-Dialog").all_inner_texts()
+    return (
+        f"active cell {page.evaluate(_ACTIVE_CELL_JS)} of {page.locator('.jp-Notebook .jp-Cell').count()}, "
+        f"focus on {page.evaluate(_FOCUS_JS)}, dialogs: {dialogs or 'none'}"
+    )
+
+
+def _press_shift_enter_until_the_deck_moves(page: Any) -> None:
+    """Press Shift+Enter and wait until the slideshow moves to the next cell.
+
+    If it has not moved after 10 s, do what a presenter does when a key press
+    went nowhere: give the notebook the focus back and press again, once. A dialog
+    on screen (a kernel that died, a kernel to choose) is a failure, with its text.
+    """
+    moved = f"(old) => ({_ACTIVE_CELL_JS})() !== old"
+    before = page.evaluate(_ACTIVE_CELL_JS)
+    page.keyboard.press("Shift+Enter")
+    try:
+        page.wait_for_function(moved, arg=before, timeout=10_000)
+        return
+    except Exception:  # Playwright's TimeoutError
+        state = _slideshow_state(page)
+    if page.locator(".jp-Dialog").count():
+        raise AssertionError(f"a dialog stopped the slideshow: {state}")
+    print(f"RISE: Shift+Enter did not move the deck within 10 s ({state}); focusing the notebook, pressing again")
+    page.evaluate("() => document.querySelector('.jp-Notebook').focus()")
+    page.keyboard.press("Shift+Enter")
+    try:
+        page.wait_for_function(moved, arg=before, timeout=30_000)
+    except Exception as exc:
+        raise AssertionError(f"Shift+Enter twice did not move the slideshow on: {_slideshow_state(page)}") from exc
+
+
 @pytest.fixture(scope="module")
 def rise_slideshow(browser: Any, lab_server: LabServer) -> Iterator[Any]:
     """The RISE view of notebook 02, with code cells run by Shift+Enter up to the comparison widget."""
@@ -79,10 +121,7 @@ def rise_slideshow(browser: Any, lab_server: LabServer) -> Iterator[Any]:
         for _ in range(40):  # Shift+Enter runs the active cell and moves on, slide by slide
             if page.evaluate(_WIDGET_CELL_RAN_JS, WIDGET_CELL_SOURCE):
                 break
-            before = page.evaluate(_ACTIVE_CELL_JS)
-            page.keyboard.press("Shift+Enter")
-            # Wait until the slideshow moved to the next cell, so no key press is lost.
-            page.wait_for_function(f"(old) => ({_ACTIVE_CELL_JS})() !== old", arg=before, timeout=30_000)
+            _press_shift_enter_until_the_deck_moves(page)
             page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(state="attached")
         else:
             raise AssertionError("Shift+Enter never ran the comparison widget's cell in the slideshow")
