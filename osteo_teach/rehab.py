@@ -680,11 +680,11 @@ class CarePlanner(widgets.VBox):
         return functools.partial(draw_care_plan, site_id=site_id, treatment_id=treatment_id, data=self.data)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        """Shown in a notebook: draw every other plan ahead (this fracture's treatments first)."""
-        site = self.site_dropdown.value
-        sites = sorted(planner_sites(self.data), key=lambda s: s.id != site)
+        """Shown in a notebook: draw every other plan ahead, in the background."""
         self.panel.render_ahead(
-            ((s.id, p.id), self._draw(s.id, p.id)) for s in sites for p in treatments_for(s.id, self.data)
+            ((s.id, p.id), self._draw(s.id, p.id))
+            for s in planner_sites(self.data)
+            for p in treatments_for(s.id, self.data)
         )
         return super()._repr_mimebundle_(**kwargs)
 

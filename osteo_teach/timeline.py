@@ -450,13 +450,11 @@ class TimelineExplorer(widgets.VBox):
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         """Shown in a notebook: draw the other sites' and treatments' timelines ahead, in the background."""
-        pathways = self.data.records(Pathway)
-        site = self.site_dropdown.value
-        firsts = {p.site: p for p in reversed(pathways)}  # each site's first treatment
-        # One change away first: this site's other treatments, then each site as first shown.
-        order = [p for p in pathways if p.site == site] + list(reversed(firsts.values())) + pathways
-        states = dict.fromkeys((p.site, p.id) for p in order)
-        self.panel.render_ahead((state, self._draw(*state)) for state in states)
+        self.panel.render_ahead(
+            ((site.id, pathway.id), self._draw(site.id, pathway.id))
+            for site in sites_with_pathways(self.data)
+            for pathway in pathways_for(site.id, self.data)
+        )
         return super()._repr_mimebundle_(**kwargs)
 
     def _pathway_options(self, site_id: str) -> list[tuple[str, str]]:

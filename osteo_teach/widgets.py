@@ -139,6 +139,144 @@ class _CellActivity:
 _CELLS = _CellActivity()
 
 
+#: Longest a render-ahead thread stays paused in the middle of a draw. A pause that
+#: lasts longer may mean the change being shown waits for something that thread
+#: holds; it then finishes its state without pausing, so nothing can deadlock.
+MAX_PAUSE_SECONDS = 2.0
+
+
+class _Foreground:
+    """Whether a change is being shown now, so that drawing ahead steps aside at once.
+
+    Two threads drawing share one interpreter lock: a change drawn while a state
+    is being drawn ahead would take about twice as long. The render-ahead thread
+    calls :meth:`step_aside` before each line, patch and text it draws (see
+    :func:`_stepping_aside_figure`), so it stops within a millisecond or so when a
+    change starts or a cell runs, and goes on where it was afterwards. Counted,
+    for nested changes.
+    """
+
+    def __init__(self) -> None:
+        self._showing = 0
+        self._lock = threading.Lock()
+        self._clear = threading.Event()
+        self._clear.set()
+
+    def __enter__(self) -> None:
+        with self._lock:
+            self._showing += 1
+            self._clear.clear()
+
+    def __exit__(self, *_exc: object) -> None:
+        with self._lock:
+            self._showing -= 1
+            if not self._showing:
+                self._clear.set()
+
+    def wait_between_states(self) -> None:
+        """Before drawing a state ahead: wait until no cell has run for a while and no change is shown."""
+        while True:
+            _CELLS.wait_quiet()
+            self._clear.wait()
+            if not _CELLS.running:
+                return
+
+    def step_aside(self) -> bool:
+        """Pause the calling (render-ahead) thread while a change is shown or a cell runs.
+
+        Returns False if it waited :data:`MAX_PAUSE_SECONDS` in vain: the caller
+        then finishes its state without pausing again.
+        """
+        deadline = time.monotonic() + MAX_PAUSE_SECONDS
+        while not self._clear.is_set() or _CELLS.running:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if self._clear.is_set():
+                time.sleep(min(left, 0.02))  # a cell is running: check again shortly
+            else:
+                self._clear.wait(left)
+        return True
+
+
+_FOREGROUND = _Foreground()
+
+
+#: The renderer calls before which drawing ahead may pause (a few hundred per figure): drawing,
+#: and measuring text, which laying out the figure does before anything is drawn.
+_DRAWING_CALLS = (
+    "draw_path",
+    "draw_text",
+    "draw_image",
+    "draw_markers",
+    "draw_path_collection",
+    "get_text_width_height_descent",
+)
+
+
+def _stepping_aside_figure(size: tuple[float, ...]) -> Figure:
+    """A new figure for drawing ahead: its renderer steps aside before each thing it draws.
+
+    After one pause of :data:`MAX_PAUSE_SECONDS` it stops pausing. Matplotlib's
+    figures share one class-wide render lock; this figure gets its own, so that
+    its draw, paused midway, never holds up the change being shown
+    (``test_a_paused_draw_ahead_never_holds_up_a_change`` checks this still works).
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+
+    pausing = [True]
+
+    def stepping_aside(method: Callable[..., Any]) -> Callable[..., Any]:
+        def step(*args: Any, **kwargs: Any) -> Any:
+            if pausing[0] and not _FOREGROUND.step_aside():
+                pausing[0] = False
+            return method(*args, **kwargs)
+
+        return step
+
+    class SteppingAsideCanvas(FigureCanvasAgg):
+        _stepping: RendererAgg | None = None
+
+        def get_renderer(self) -> RendererAgg:
+            renderer = super().get_renderer()
+            if renderer is not self._stepping:
+                for name in _DRAWING_CALLS:
+                    setattr(renderer, name, stepping_aside(getattr(renderer, name)))
+                self._stepping = renderer
+            return renderer
+
+    figure = new_figure(*size)
+    SteppingAsideCanvas(figure)
+    vars(figure)["_render_lock"] = threading.RLock()  # shadows Figure._render_lock, for this figure only
+    return figure
+
+
+def draw_ahead_order(keys: Sequence[Hashable], shown: Hashable | None) -> list[Hashable]:
+    """The order to draw states ahead in, nearest to the one ``shown`` first.
+
+    ``keys`` come in the widgets' dropdown order: single choices, or pairs of a
+    first choice and one of its options, e.g. (fracture site, treatment), where
+    choosing a site shows its first treatment. A student steps through a dropdown
+    (arrow keys do exactly that), so the next and previous option of each dropdown
+    come first, then the rest of what is one change away, then everything else.
+    """
+    if shown not in keys:
+        return list(keys)
+    at = keys.index(shown)
+    if not all(isinstance(k, tuple) and len(k) == 2 for k in keys) or not isinstance(shown, tuple):
+        return list(dict.fromkeys([keys[(at + 1) % len(keys)], keys[at - 1], *keys[at:], *keys[:at]]))
+    groups: dict[Hashable, list[Hashable]] = {}
+    for key in keys:
+        if isinstance(key, tuple):
+            groups.setdefault(key[0], []).append(key)
+    firsts = [options[0] for options in groups.values()]
+    here = groups[shown[0]]
+    g, i = list(groups).index(shown[0]), here.index(shown)
+    near = [firsts[(g + 1) % len(firsts)], here[(i + 1) % len(here)], firsts[g - 1], here[i - 1]]
+    cyclic_firsts = firsts[g:] + firsts[:g]
+    return list(dict.fromkeys([*near, *cyclic_firsts, *here[i:], *here[:i], *keys]))
+
+
 class FigurePanel:
     """One figure, redrawn in place, shown as an image whose alt text is its summary.
 
@@ -174,8 +312,8 @@ class FigurePanel:
         #: Signalled when the render-ahead thread finishes a state (``_drawing`` says which).
         self._done = threading.Condition(self._lock)
         self._drawing: Hashable | None = None
-        self._idle = threading.Event()
-        self._idle.set()
+        #: The key shown last: drawing ahead goes on with the states closest to it.
+        self._shown: Hashable | None = None
         self._ahead: threading.Thread | None = None
 
     def _full_key(self, key: Hashable) -> Hashable:
@@ -184,16 +322,17 @@ class FigurePanel:
 
     def redraw(self, draw: Callable[[Figure], str], key: Hashable | None = None) -> None:
         """Show ``draw``'s picture: kept from before when ``key`` was shown or drawn ahead."""
-        self._idle.clear()  # the render-ahead thread waits while a change is being shown
-        try:
-            self.last_draw = draw
-            kept = None
-            if key is not None:
-                full_key = self._full_key(key)
-                with self._done:
-                    # The background thread may be drawing this very state: wait for it.
-                    self._done.wait_for(lambda: self._drawing != full_key, timeout=10)
-                    kept = self._kept.get(full_key)
+        self.last_draw = draw
+        kept = None
+        if key is not None:
+            full_key = self._full_key(key)
+            with self._done:
+                self._shown = key
+                if not _CELLS.running:  # (while a cell runs, drawing ahead is paused)
+                    # Being drawn ahead right now: it is further on than a new draw would be.
+                    self._done.wait_for(lambda: self._drawing != full_key, timeout=MAX_PAUSE_SECONDS)
+                kept = self._kept.get(full_key)
+        with _FOREGROUND:  # drawing ahead pauses while this change is shown
             if kept is None:
                 self.figure.clear()
                 summary = draw(self.figure)
@@ -205,8 +344,6 @@ class FigurePanel:
             self.error = None
             self.image.value = image_html(self.png, self.summary)
             self.caption.value = caption_html(self.summary)
-        finally:
-            self._idle.set()
 
     def kept(self, key: Hashable) -> bool:
         """Whether the state ``key`` is drawn already (shown before, or drawn ahead)."""
@@ -216,28 +353,32 @@ class FigurePanel:
     def render_ahead(self, states: Iterable[tuple[Hashable, Callable[[Figure], str]]]) -> None:
         """Draw these states in a background thread, so that choosing them shows at once.
 
-        Starts once per panel (later calls do nothing while it runs); each state is
-        drawn on a new figure of the panel's size; a failure only stops the thread
-        (the state is then drawn when chosen, as without rendering ahead). It waits
-        while the kernel runs cells (the lesson's own cells come first) and while a
+        ``states`` come in the dropdowns' order; the thread draws those nearest to
+        the state on screen first (:func:`draw_ahead_order`). Starts once per panel
+        (later calls do nothing while it runs); each state is drawn on a new figure
+        of the panel's size; a failure only stops the thread (the state is then
+        drawn when chosen, as without rendering ahead). It waits while the kernel
+        runs cells (the lesson's own cells come first) and steps aside while a
         change is being shown. Switched off by ``OSTEO_TEACH_RENDER_AHEAD=0``.
         """
         if os.environ.get(RENDER_AHEAD_ENV_VAR) == "0" or (self._ahead is not None and self._ahead.is_alive()):
             return
         _CELLS.hook()
-        todo = [(self._full_key(key), draw) for key, draw in states]
+        todo = {key: (self._full_key(key), draw) for key, draw in states}
+        keys = list(todo)  # the dropdowns' order
         size = tuple(self.figure.get_size_inches())
 
         def work() -> None:
             try:
-                for full_key, draw in todo:
-                    _CELLS.wait_quiet()
-                    self._idle.wait()
+                while todo:
+                    _FOREGROUND.wait_between_states()
                     with self._lock:
+                        key = next(k for k in draw_ahead_order(keys, self._shown) if k in todo)
+                        full_key, draw = todo.pop(key)
                         if full_key in self._kept:
                             continue
                         self._drawing = full_key
-                    figure = new_figure(*size)
+                    figure = _stepping_aside_figure(size)
                     summary = draw(figure)
                     png = render_png(figure)
                     with self._done:

@@ -15,7 +15,9 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -357,3 +359,157 @@ def test_drawing_ahead_waits_while_cells_run():
     waiter.join(5)
     assert not waiter.is_alive()
     assert time.monotonic() - ended >= QUIET_SECONDS * 0.9, "it waits for the kernel to stay quiet a moment"
+
+
+def _busy(seconds: float) -> None:
+    """Keep the processor busy in Python for ``seconds``."""
+    import time
+
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+def _slow_state(progress: list[int], steps: int = 1500, holding: Any = None) -> Callable[[Any], str]:
+    """A state drawn ahead in ``steps`` renderer calls, about 1 ms each (``progress[0]`` counts them).
+
+    With ``holding`` (a lock), the whole draw happens with that lock held.
+    """
+    from matplotlib.artist import Artist
+    from matplotlib.font_manager import FontProperties
+
+    class Ticking(Artist):
+        def draw(self, renderer: Any) -> None:
+            gc = renderer.new_gc()
+            font = FontProperties()
+            for _ in range(steps):
+                renderer.draw_text(gc, 10, 10, "x", font, 0)
+                progress[0] += 1
+                _busy(0.001)
+            gc.restore()
+
+    def draw(figure: Any) -> str:
+        figure.add_artist(Ticking())
+        return "drawn ahead"
+
+    if holding is None:
+        return draw
+
+    def draw_holding(figure: Any) -> str:
+        draw(figure)
+        from osteo_teach.plots import render_png
+
+        with holding:
+            render_png(figure)
+        return "drawn ahead"
+
+    return draw_holding
+
+
+def _start_drawing_ahead(panel: Any, state: Callable[[Any], str], progress: list[int]) -> None:
+    import time
+
+    panel.render_ahead([("ahead", state)])
+    started = time.monotonic()
+    while progress[0] < 20 and time.monotonic() - started < 10:
+        time.sleep(0.01)
+    assert progress[0] >= 20, "drawing ahead started"
+
+
+def test_drawing_ahead_steps_aside_while_a_change_is_shown():
+    """A change shown while a state is drawn ahead gets the processor: the background draw stands still meanwhile."""
+    from osteo_teach.widgets import FigurePanel
+
+    progress = [0]
+    seen: dict[str, int] = {}
+
+    def change(figure: Any) -> str:
+        seen["before"] = progress[0]
+        _busy(0.3)
+        seen["after"] = progress[0]
+        return "shown"
+
+    panel = FigurePanel()
+    _start_drawing_ahead(panel, _slow_state(progress), progress)
+    panel.redraw(change, key="now")
+    assert seen["after"] - seen["before"] <= 2, f"the background moved on while the change was drawn: {seen}"
+    panel.wait_ahead(20)
+    assert panel.kept("ahead"), "after the change, drawing ahead finished its state"
+
+
+def test_a_paused_draw_ahead_never_holds_up_a_change(monkeypatch: pytest.MonkeyPatch):
+    """Paused in the middle of matplotlib's draw, the background must not block a real figure's draw.
+
+    Matplotlib's figures share a render lock; the figures drawn ahead get their
+    own. If an upgrade renames that lock, this change waits for the pause to end.
+    """
+    import threading
+
+    import osteo_teach.widgets as widgets_module
+
+    monkeypatch.setattr(widgets_module, "MAX_PAUSE_SECONDS", 8.0)
+    progress = [0]
+
+    def change(figure: Any) -> str:
+        figure.add_subplot().plot([0, 1], [1, 0])
+        return "shown"
+
+    panel = widgets_module.FigurePanel()
+    _start_drawing_ahead(panel, _slow_state(progress, steps=4000), progress)
+    shown = threading.Thread(target=panel.redraw, args=(change, "now"), daemon=True)
+    shown.start()
+    shown.join(4)
+    assert not shown.is_alive(), "the change waited for the paused draw ahead (matplotlib's render lock?)"
+    assert panel.summary == "shown"
+    panel.wait_ahead(30)
+
+
+def test_drawing_ahead_never_deadlocks_on_something_the_change_needs(monkeypatch: pytest.MonkeyPatch):
+    """Paused holding a lock the change needs, the background goes on after MAX_PAUSE_SECONDS, so the change ends."""
+    import threading
+
+    import osteo_teach.widgets as widgets_module
+
+    monkeypatch.setattr(widgets_module, "MAX_PAUSE_SECONDS", 0.3)
+    progress = [0]
+    shared = threading.Lock()
+
+    def change_needing_the_lock(figure: Any) -> str:
+        with shared:
+            return "shown"
+
+    panel = widgets_module.FigurePanel()
+    _start_drawing_ahead(panel, _slow_state(progress, steps=600, holding=shared), progress)
+    shown = threading.Thread(target=panel.redraw, args=(change_needing_the_lock, "now"), daemon=True)
+    shown.start()
+    shown.join(5)
+    assert not shown.is_alive(), "the change waited for the paused background draw without end"
+    assert panel.summary == "shown"
+    panel.wait_ahead(10)
+    assert panel.kept("ahead")
+
+
+def test_drawing_ahead_goes_on_with_the_next_option_of_each_dropdown():
+    """A student steps through a dropdown: after each change, its next options are drawn ahead first."""
+    from osteo_teach.widgets import draw_ahead_order
+
+    keys = [
+        ("wrist", "cast"),
+        ("wrist", "plate"),
+        ("hip", "fixation"),
+        ("vertebra", "non_operative"),
+        ("vertebra", "vertebroplasty"),
+        ("vertebra", "kyphoplasty"),
+    ]
+    order = draw_ahead_order(keys, ("vertebra", "non_operative"))
+    # the next site (round to the first), the next treatment here, then the previous of each
+    assert order[:4] == [
+        ("wrist", "cast"),
+        ("vertebra", "vertebroplasty"),
+        ("hip", "fixation"),
+        ("vertebra", "kyphoplasty"),
+    ]
+    assert sorted(order) == sorted(keys), "every state, once"
+    assert draw_ahead_order(keys, ("wrist", "plate"))[:2] == [("hip", "fixation"), ("wrist", "cast")]
+    assert draw_ahead_order(keys, None) == keys, "nothing shown yet: the dropdowns' order"
+    assert draw_ahead_order(["a", "b", "c", "d"], "c") == ["d", "b", "c", "a"], "one dropdown: next, previous, on round"
