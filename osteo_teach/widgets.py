@@ -110,6 +110,7 @@ class _CellActivity:
         self._hooked = False
 
     def hook(self) -> None:
+        """Follow IPython's cells from now on (called when a widget is shown, so from inside a cell)."""
         if self._hooked:
             return
         try:
@@ -122,6 +123,8 @@ class _CellActivity:
         shell.events.register("pre_run_cell", self._started)
         shell.events.register("post_run_cell", self._ended)
         self._hooked = True
+        # Hooked while a cell shows a widget: that cell is running (its start came before the hook).
+        self.running = True
 
     def _started(self, *_args: object) -> None:
         self.running = True

@@ -513,3 +513,27 @@ def test_drawing_ahead_goes_on_with_the_next_option_of_each_dropdown():
     assert draw_ahead_order(keys, ("wrist", "plate"))[:2] == [("hip", "fixation"), ("wrist", "cast")]
     assert draw_ahead_order(keys, None) == keys, "nothing shown yet: the dropdowns' order"
     assert draw_ahead_order(["a", "b", "c", "d"], "c") == ["d", "b", "c", "a"], "one dropdown: next, previous, on round"
+
+
+def test_drawing_ahead_counts_the_cell_that_shows_the_widget_as_running(monkeypatch: pytest.MonkeyPatch):
+    """The widget's own cell started before the hook existed: it still counts as running until it ends."""
+    import IPython
+
+    from osteo_teach.widgets import _CellActivity
+
+    registered: dict[str, Any] = {}
+
+    class Events:
+        def register(self, name: str, callback: Any) -> None:
+            registered[name] = callback
+
+    class Shell:
+        events = Events()
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: Shell())
+    cells = _CellActivity()
+    cells.hook()
+    assert set(registered) == {"pre_run_cell", "post_run_cell"}
+    assert cells.running, "hooked from inside a cell: that cell is running"
+    registered["post_run_cell"](None)
+    assert not cells.running
