@@ -383,6 +383,9 @@ def _slow_state(progress: list[int], steps: int = 1500, holding: Any = None) -> 
             gc = renderer.new_gc()
             font = FontProperties()
             for _ in range(steps):
+                # Measured and drawn, as text is: under savefig.bbox "tight" (the classroom
+                # style) matplotlib first lays the figure out with its drawing switched off.
+                renderer.get_text_width_height_descent("x", font, ismath=False)
                 renderer.draw_text(gc, 10, 10, "x", font, 0)
                 progress[0] += 1
                 _busy(0.001)
@@ -416,6 +419,16 @@ def _start_drawing_ahead(panel: Any, state: Callable[[Any], str], progress: list
     assert progress[0] >= 20, "drawing ahead started"
 
 
+def _shown_within(panel: Any, change: Callable[[Any], str], seconds: float) -> bool:
+    """Whether ``panel.redraw(change)`` finishes within ``seconds`` (run in a thread, so a hang fails)."""
+    import threading
+
+    shown = threading.Thread(target=panel.redraw, args=(change, "now"), daemon=True)
+    shown.start()
+    shown.join(seconds)
+    return not shown.is_alive()
+
+
 def test_drawing_ahead_steps_aside_while_a_change_is_shown():
     """A change shown while a state is drawn ahead gets the processor: the background draw stands still meanwhile."""
     from osteo_teach.widgets import FigurePanel
@@ -443,8 +456,6 @@ def test_a_paused_draw_ahead_never_holds_up_a_change(monkeypatch: pytest.MonkeyP
     Matplotlib's figures share a render lock; the figures drawn ahead get their
     own. If an upgrade renames that lock, this change waits for the pause to end.
     """
-    import threading
-
     import osteo_teach.widgets as widgets_module
 
     monkeypatch.setattr(widgets_module, "MAX_PAUSE_SECONDS", 8.0)
@@ -456,10 +467,7 @@ def test_a_paused_draw_ahead_never_holds_up_a_change(monkeypatch: pytest.MonkeyP
 
     panel = widgets_module.FigurePanel()
     _start_drawing_ahead(panel, _slow_state(progress, steps=4000), progress)
-    shown = threading.Thread(target=panel.redraw, args=(change, "now"), daemon=True)
-    shown.start()
-    shown.join(4)
-    assert not shown.is_alive(), "the change waited for the paused draw ahead (matplotlib's render lock?)"
+    assert _shown_within(panel, change, 4), "the change waited for the paused draw ahead (matplotlib's render lock?)"
     assert panel.summary == "shown"
     panel.wait_ahead(30)
 
@@ -480,10 +488,7 @@ def test_drawing_ahead_never_deadlocks_on_something_the_change_needs(monkeypatch
 
     panel = widgets_module.FigurePanel()
     _start_drawing_ahead(panel, _slow_state(progress, steps=600, holding=shared), progress)
-    shown = threading.Thread(target=panel.redraw, args=(change_needing_the_lock, "now"), daemon=True)
-    shown.start()
-    shown.join(5)
-    assert not shown.is_alive(), "the change waited for the paused background draw without end"
+    assert _shown_within(panel, change_needing_the_lock, 5), "the change waited for the paused draw without end"
     assert panel.summary == "shown"
     panel.wait_ahead(10)
     assert panel.kept("ahead")

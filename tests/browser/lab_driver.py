@@ -624,16 +624,48 @@ def wait_until_run_finished(page: Page, timeout_ms: int = WAIT_MS) -> None:
     )
 
 
+# After Run All, with the kernel idle and no cell queued: the widget views that failed
+# for good ("Error displaying widget", or the JavaScript error box), with their text.
+_FAILED_VIEWS_JS = """(sel) => {
+  const panel = document.querySelector(sel);
+  if (!panel || window.__otRunStarted !== true) return null;
+  const indicator = panel.querySelector('.jp-Notebook-ExecutionIndicator');
+  if (!indicator || indicator.getAttribute('data-status') !== 'idle') return null;
+  const prompts = [...panel.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
+  if (prompts.some(p => p.textContent.includes('*'))) return null;
+  const failed = [...panel.querySelectorAll('.jp-OutputArea-output')].filter(o =>
+    o.querySelector('.jupyter-widgets-error-widget') || (o.textContent || '').trim().startsWith('Error displaying widget'));
+  return failed.length ? failed.map(o => (o.textContent || '').trim().slice(0, 120) || o.innerHTML.slice(0, 120)) : null;
+}"""
+
+
 def run_all_and_wait(page: Page, timeout_ms: int = WAIT_MS) -> float:
     """Run all cells of the open notebook and wait until done; return the seconds it took.
 
     The figure measured is "Run All Cells" clicked -> kernel idle with every
     widget view rendered and every image loaded (the benchmark's P5 quantity).
+
+    If the run ends with widget views that failed for good in the browser ("Error
+    displaying widget: model not found", seen once in a full run on lesson 10 and
+    not reproduced alone), it prints what failed and runs all once more, as a
+    student would; a second failure raises.
     """
     started = time.perf_counter()
-    run_all(page)
-    wait_until_run_finished(page, timeout_ms)
-    return time.perf_counter() - started
+    finished_or_failed = f"(args) => ({_RUN_FINISHED_JS})(args) ? 'finished' : ({_FAILED_VIEWS_JS})(args[0])"
+    for attempt in range(2):
+        run_all(page)
+        outcome = page.wait_for_function(
+            finished_or_failed,
+            arg=[_CURRENT_NOTEBOOK, WIDGET_VIEW, list(UNRENDERED_TEXTS[:1])],
+            timeout=timeout_ms,
+            polling=50,
+        ).json_value()
+        if outcome == "finished":
+            return time.perf_counter() - started
+        if attempt == 1:
+            raise AssertionError(f"Run All, twice, left widget views failed in the browser: {outcome[:3]}")
+        print(f"Run All left {len(outcome)} widget view(s) failed in the browser: {outcome[:3]}; running all again")
+    raise AssertionError("unreachable")
 
 
 @dataclass
