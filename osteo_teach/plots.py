@@ -13,7 +13,9 @@ Taught in: every notebook that draws (01-05).
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+import itertools
+import weakref
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +33,14 @@ __all__ = [
     "caption_html",
     "is_blank_png",
     "legend_below",
+    "fixed_layout",
+    "agg_renderer",
+    "vertical_margins",
+    "row_label_spacing",
 ]
+
+#: Figures laid out by :func:`fixed_layout`: saved at their own size, not cropped.
+_FIXED_LAYOUT: weakref.WeakSet[Figure] = weakref.WeakSet()
 
 
 @dataclass(frozen=True)
@@ -78,11 +87,105 @@ def legend_below(ax: Any, handles: list[Any], ncol: int = 1, offset: float = -0.
     )
 
 
+#: A line of text, in font sizes (matplotlib's line spacing, with a little room).
+_LINE = 1.25
+
+
+def _points(size: Any) -> float:
+    from matplotlib.font_manager import FontProperties
+
+    return float(FontProperties(size=size).get_size_in_points())
+
+
+def agg_renderer(figure: Figure) -> Any:
+    """The renderer the figure's Agg canvas draws with (to measure text before drawing)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = figure.canvas
+    if not isinstance(canvas, FigureCanvasAgg):
+        raise TypeError(f"expected a figure from plots.new_figure (an Agg canvas), got {type(canvas).__name__}")
+    return canvas.get_renderer()
+
+
+def vertical_margins(title_lines: int, legend_rows: int) -> tuple[float, float]:
+    """Inches above the axes (title) and below them (ticks, x label, legend) in the current style."""
+    import matplotlib as mpl
+
+    rc = mpl.rcParams
+    top = (title_lines * _points(rc["axes.titlesize"]) * _LINE + rc["axes.titlepad"] + 6) / 72
+    legend_size = _points(rc["legend.fontsize"]) * _points("small") / _points("medium")
+    legend = legend_rows * legend_size * (1 + rc["legend.labelspacing"]) + 2 * legend_size * rc["legend.borderpad"]
+    x_axis = rc["xtick.major.size"] + rc["xtick.major.pad"] + _points(rc["xtick.labelsize"]) * _LINE
+    x_label = rc["axes.labelpad"] + _points(rc["axes.labelsize"]) * _LINE
+    return top, (x_axis + x_label + 4 + legend) / 72
+
+
+def row_label_spacing(lines: Sequence[int]) -> float:
+    """Inches between rows whose y labels have these numbers of lines, so that no two touch."""
+    import matplotlib as mpl
+
+    size = _points(mpl.rcParams["ytick.labelsize"])
+    pairs = itertools.pairwise(lines)
+    return max((((a + b) / 2 * size * _LINE + 3) / 72 for a, b in pairs), default=size * _LINE / 72)
+
+
+def fixed_layout(figure: Figure, ax: Any, y_labels: Sequence[str], title: str, legend_handles: list[Any]) -> None:
+    """Place ``ax`` by margins worked out before drawing; title above, legend under the x label.
+
+    The usual way, cropping the saved image to whatever was drawn (the style's
+    ``savefig.bbox: tight``), lays the whole figure out twice; a widget's new state
+    is drawn in about two thirds of the time without it. The left margin fits the
+    widest y label, measured in the figure's font; the title is wrapped to the
+    axes' width; the rest comes from the style's font sizes, so nothing is cut off
+    (``tests/test_timeline.py`` checks every state in both styles). The image keeps
+    the figure's size: it does not change size from one state to the next.
+    """
+    import textwrap
+
+    import matplotlib as mpl
+    from matplotlib.font_manager import FontProperties
+
+    rc = mpl.rcParams
+    renderer = agg_renderer(figure)
+    width_in, height_in = figure.get_size_inches()
+
+    def width(text: str, size: Any) -> float:
+        font = FontProperties(size=size)
+        return max(renderer.get_text_width_height_descent(line, font, ismath=False)[0] for line in text.splitlines())
+
+    widest = max((width(label, rc["ytick.labelsize"]) for label in y_labels if label.strip()), default=0.0)
+    left = widest / figure.dpi + (rc["ytick.major.size"] + rc["ytick.major.pad"] + 8) / 72
+    right = 0.6  # room for a label just right of the last bar
+    room = (width_in - left - right) * figure.dpi
+    title_width = width(title, rc["axes.titlesize"])
+    if title_width > room:
+        title = textwrap.fill(title, max(20, int(len(title) * room / title_width * 0.95)), break_on_hyphens=False)
+    top, bottom = vertical_margins(len(title.splitlines()), len(legend_handles))
+    ax.set_title(title)
+    figure.subplots_adjust(
+        left=left / width_in, right=1 - right / width_in, bottom=bottom / height_in, top=1 - top / height_in
+    )
+    if legend_handles:
+        figure.legend(
+            handles=legend_handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), fontsize="small", frameon=False
+        )
+    _FIXED_LAYOUT.add(figure)
+
+
 def render_png(figure: Figure) -> bytes:
-    """The figure as PNG bytes (what notebooks, widgets and tests show and check)."""
+    """The figure as PNG bytes (what notebooks, widgets and tests show and check).
+
+    Cropped to what is drawn (the style's tight bounding box), except a figure laid
+    out by :func:`fixed_layout`, which keeps its own size.
+    """
+    from matplotlib.transforms import Bbox
+
     buffer = io.BytesIO()
+    # The whole figure, not the style's tight box (no rc_context: drawing ahead saves in
+    # another thread, and a context would put back rcParams a style change had set).
+    whole = Bbox.from_bounds(0, 0, *figure.get_size_inches()) if figure in _FIXED_LAYOUT else None
     # Fast, lossless PNG compression: the same pixels, encoded a few times quicker.
-    figure.savefig(buffer, format="png", facecolor="white", pil_kwargs={"compress_level": 1})
+    figure.savefig(buffer, format="png", facecolor="white", bbox_inches=whole, pil_kwargs={"compress_level": 1})
     return buffer.getvalue()
 
 

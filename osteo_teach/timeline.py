@@ -29,8 +29,8 @@ import ipywidgets as widgets
 
 from .cite import TextAndHtml, cited_text
 from .data import CourseData, load
-from .healing import REFERENCE_FACT, draw_phase_row, phases_in_order, reference_line
-from .plots import legend_below
+from .healing import REFERENCE_FACT, draw_phase_row, fading_strip, phases_in_order, reference_line
+from .plots import agg_renderer, fixed_layout, row_label_spacing, vertical_margins
 from .records import FractureSite, HealingPhase, KeyFact, Pathway, PathwayStep, SourcedText, WeekRange
 from .style import OKABE_ITO
 from .widgets import FigurePanel, controls_row, details_html, dropdown
@@ -45,6 +45,8 @@ __all__ = [
     "pathways_for",
     "resolve_timeline",
     "draw_timeline",
+    "figure_height",
+    "row_labels",
     "timeline_text",
     "all_timelines",
     "TimelineExplorer",
@@ -184,8 +186,35 @@ def resolve_timeline(site_id: str, pathway_id: str, data: CourseData | None = No
 
 
 def _row_label(step: PathwayStep) -> str:
-    label = "\n".join(textwrap.wrap(step.label, 24))
-    return f"{label}\n(illustrative)" if step.timing.illustrative else label
+    """The step's name in lines of at most 26 characters (two, for most), "(illustrative)" last."""
+    return "\n".join(textwrap.wrap(step.label + (" (illustrative)" if step.timing.illustrative else ""), 26))
+
+
+def row_labels(timeline: Timeline) -> list[str]:
+    """The y labels, top to bottom: the healing phases, the steps, the healing time."""
+    caution = "\n(see caution)" if timeline.healing.caution else ""
+    return [p.name for p in timeline.phases] + [_row_label(s) for s in timeline.steps] + ["Healing time" + caution]
+
+
+def figure_height(data: CourseData | None = None) -> float:
+    """Inches: the style's height, or taller where a site's timeline has many two-line rows.
+
+    The explorer's figure keeps one size for every state, so it is sized for the
+    most crowded one (rows far enough apart that no two labels touch).
+    """
+    import matplotlib as mpl
+
+    from .style import apply_requested_style
+
+    data = data or load()
+    apply_requested_style()
+    top, bottom = vertical_margins(title_lines=2, legend_rows=2)
+    needed = 0.0
+    for site in sites_with_pathways(data):
+        for pathway in pathways_for(site.id, data):
+            lines = [len(label.splitlines()) for label in row_labels(resolve_timeline(site.id, pathway.id, data))]
+            needed = max(needed, (len(lines) + 0.6) * row_label_spacing(lines))
+    return max(float(mpl.rcParams["figure.figsize"][1]), round(top + needed + bottom, 1))
 
 
 def _when(step: PathwayStep) -> str:
@@ -199,18 +228,8 @@ def _when(step: PathwayStep) -> str:
     return f"from {step.starts.describe()}" if onwards else step.starts.describe()
 
 
-def _fade(ax, y: float, low: float, high: float, colour: str, height: float = 0.6) -> None:
-    """An end that lies somewhere between ``low`` and ``high``: fading out."""
-    from matplotlib.patches import Rectangle
-
-    steps = 12
-    width = (high - low) / steps
-    for i in range(steps):
-        alpha = 0.9 * (1 - (i + 0.5) / steps)
-        ax.add_patch(Rectangle((low + i * width, y - height / 2), width, height, color=colour, alpha=alpha, lw=0))
-
-
-def _draw_step(ax, y: float, step: PathwayStep, x_end: float) -> None:
+def _draw_step(ax, y: float, step: PathwayStep, x_end: float) -> tuple[Any, float]:
+    """Draw one step's row; return its label and where its bar, dot or arrow ends."""
     colour, marker, onwards = STEP_STYLES[step.kind]
     illustrative = step.timing.illustrative
     start_lo, start_hi = step.starts.in_weeks
@@ -230,7 +249,7 @@ def _draw_step(ax, y: float, step: PathwayStep, x_end: float) -> None:
         else:
             ax.barh(y, max(end_lo - start_lo, 0), left=start_lo, height=0.6, color=colour, alpha=0.9, lw=0)
             if end_hi > end_lo:
-                _fade(ax, y, end_lo, end_hi, colour)
+                fading_strip(ax, end_lo, end_hi, y - 0.3, 0.6, colour, rising=False)
         label_x = end_hi
     else:  # an event (with a window if its time varies), or a start that continues onwards
         if start_hi - start_lo >= _MIN_WINDOW:  # a window of days is told by its label, not a sliver
@@ -266,13 +285,15 @@ def _draw_step(ax, y: float, step: PathwayStep, x_end: float) -> None:
                 arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 2, "ls": "--" if illustrative else "-"},
             )
             label_x = arrow_end
-    ax.text(label_x + x_end * 0.012, y, _when(step), fontsize="small", va="center", bbox=_TEXT_BOX, zorder=7)
+    label = ax.text(label_x + x_end * 0.012, y, _when(step), fontsize="small", va="center", bbox=_TEXT_BOX, zorder=7)
+    return label, label_x
 
 
-def _draw_healing(ax, y: float, healing: Healing, x_end: float) -> None:
+def _draw_healing(ax, y: float, healing: Healing, x_end: float) -> tuple[Any, float] | None:
+    """Draw the healing row; return its label and where its bar ends (None: no time recorded)."""
     if healing.weeks is None:
         ax.text(0.2, y, NO_HEALING_TIME, va="center", fontsize="small", style="italic", bbox=_TEXT_BOX)
-        return
+        return None
     low, high = healing.weeks.min, healing.weeks.max
     if high > low:
         ax.barh(y, high - low, left=low, height=0.6, color=HEALING_COLOUR, alpha=0.85, lw=0)
@@ -280,7 +301,7 @@ def _draw_healing(ax, y: float, healing: Healing, x_end: float) -> None:
         ax.plot([low], [y], marker="D", ms=11, color=HEALING_COLOUR, ls="none", clip_on=False)
     if healing.central_weeks is not None and high > low:
         ax.plot([healing.central_weeks], [y], marker="o", ms=8, color=OKABE_ITO["black"], ls="none")
-    ax.text(
+    label = ax.text(
         high + x_end * 0.015,
         y,
         f"{_weeks(low, high)} ({healing.qualifier})",
@@ -288,6 +309,7 @@ def _draw_healing(ax, y: float, healing: Healing, x_end: float) -> None:
         fontsize="small",
         bbox=_TEXT_BOX,
     )
+    return label, high
 
 
 def draw_timeline(figure: Figure, site_id: str, pathway_id: str, data: CourseData | None = None) -> str:
@@ -302,19 +324,18 @@ def draw_timeline(figure: Figure, site_id: str, pathway_id: str, data: CourseDat
     x_end = float(max(16, math.ceil(max(ends) * 1.35)))
 
     ax = figure.add_subplot()
-    labels: list[str] = []
-    rows = len(timeline.phases) + len(timeline.steps) + 1
+    labels = row_labels(timeline)
+    rows = len(labels)
     y = rows - 1
     for index, phase in enumerate(timeline.phases):
         draw_phase_row(ax, y, phase, index, x_end)
-        labels.append(phase.name)
         y -= 1
+    beside: list[tuple[Any, float]] = []
     for step in timeline.steps:
-        _draw_step(ax, y, step, x_end)
-        labels.append(_row_label(step))
+        beside.append(_draw_step(ax, y, step, x_end))
         y -= 1
-    _draw_healing(ax, y, timeline.healing, x_end)
-    labels.append("Healing time" + ("\n(see caution)" if timeline.healing.caution else ""))
+    healing_label = _draw_healing(ax, y, timeline.healing, x_end)
+    beside.extend([healing_label] if healing_label else [])
 
     ax.set_yticks(range(rows), list(reversed(labels)))
     ax.set_xlim(-0.25, x_end)
@@ -323,7 +344,6 @@ def draw_timeline(figure: Figure, site_id: str, pathway_id: str, data: CourseDat
     ax.grid(axis="y", visible=False)
     reference_line(ax, timeline.reference_weeks, rows - 0.5)
     ax.set_xlabel("Time after the fracture (weeks; a day is 1/7 of a week)")
-    ax.set_title(f"{timeline.site.name}: {timeline.pathway.name}")
     handles = [
         Patch(
             facecolor="white",
@@ -342,8 +362,24 @@ def draw_timeline(figure: Figure, site_id: str, pathway_id: str, data: CourseDat
         )
     # Legend text stays black (vermillion text on white is below WCAG AA contrast);
     # the vermillion patch and the word "caution" carry the warning.
-    legend_below(ax, handles, offset=-0.13)
+    fixed_layout(figure, ax, labels, f"{timeline.site.name}: {timeline.pathway.name}", handles)
+    _keep_inside(figure, ax, beside, x_end)
     return summary(timeline)
+
+
+def _keep_inside(figure: Figure, ax: Any, beside: list[tuple[Any, float]], x_end: float) -> None:
+    """A label that would run past the figure's right edge ends where its bar ends instead.
+
+    It keeps its white box, so it stays readable over the bar. Measured in the
+    figure's font once the axes are placed (before drawing: no second layout).
+    """
+    renderer = agg_renderer(figure)
+    edge = figure.bbox.x1 - 6  # pixels, with room for the label's box
+    for label, bar_end in beside:
+        width = renderer.get_text_width_height_descent(label.get_text(), label.get_fontproperties(), ismath=False)[0]
+        if ax.transData.transform((label.get_position()[0], 0))[0] + width > edge:
+            label.set_horizontalalignment("right")
+            label.set_x(bar_end - x_end * 0.012)
 
 
 def summary(timeline: Timeline) -> str:
@@ -433,7 +469,7 @@ class TimelineExplorer(widgets.VBox):
         self.pathway_dropdown = dropdown("Treatment:", self._all_pathway_options(), pathway_id)
         self.pathway_dropdown.options = options
         self.pathway_dropdown.value = pathway_id
-        self.panel = FigurePanel()
+        self.panel = FigurePanel(height=figure_height(self.data))
         self.details = widgets.HTML()
         self.text = ""
         self._updating = False

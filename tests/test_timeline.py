@@ -7,6 +7,8 @@ fracture or a spine fracture in a cast.
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from osteo_teach import healing, timeline
@@ -90,7 +92,7 @@ def test_every_reachable_choice_redraws_the_same_figure_with_a_new_picture():
         assert not is_blank_png(explorer.png)
         assert site.name in explorer.summary and pathway.name.lower() in explorer.summary
         assert explorer.text.startswith(f"{site.name.upper()} - {pathway.name.upper()}")
-        assert pathway.name in figure.axes[0].get_title()
+        assert pathway.name in " ".join(figure.axes[0].get_title().split()), "the title (wrapped to fit) names it"
         assert _colours(figure) <= ALLOWED
         seen_png.add(explorer.png)
         seen_summary.add(explorer.summary)
@@ -211,3 +213,41 @@ def test_rendering_ahead_fills_every_state_with_what_a_fresh_draw_gives():
         explorer.pathway_dropdown.value = pathway_id
         assert spec.direct(explorer) == explorer.png, f"{pathway_id}: drawn ahead differs from a fresh draw"
     assert draws == [], "every state was drawn ahead"
+
+
+@pytest.mark.parametrize("style", ["classroom", "projector"])
+def test_every_state_fits_its_figure_with_no_label_touching_another(style):
+    """The explorer's figure keeps one size and fixed margins (no cropping): in every state
+    and both styles, nothing is cut off at an edge and no two row labels overlap."""
+    from osteo_teach.style import use_style
+
+    try:
+        use_style(style)
+        explorer = timeline.TimelineExplorer(data=DATA)
+        size = tuple(explorer.panel.figure.get_size_inches())
+        for site_id, pathway_id in _student_choices():
+            figure = new_figure(*size)
+            timeline.draw_timeline(figure, site_id, pathway_id, DATA)
+            figure.canvas.draw()
+            renderer = figure.canvas.get_renderer()
+            drawn = figure.get_tightbbox(renderer)  # inches: everything drawn, as cropping would see it
+            width, height = size
+            inside = drawn.x0 >= -0.01 and drawn.y0 >= -0.01 and drawn.x1 <= width + 0.01 and drawn.y1 <= height + 0.01
+            assert inside, f"{style} {site_id}/{pathway_id}: drawn over {drawn.bounds}, the figure is {size}"
+            rows = [t.get_window_extent(renderer) for t in figure.axes[0].get_yticklabels() if t.get_text()]
+            for lower, upper in itertools.pairwise(rows):
+                assert lower.y1 < upper.y0, f"{style} {site_id}/{pathway_id}: two row labels overlap"
+            legend = figure.legends[0].get_window_extent(renderer)
+            x_label = figure.axes[0].xaxis.label.get_window_extent(renderer)
+            assert legend.y1 < x_label.y0, f"{style} {site_id}/{pathway_id}: the legend covers the x label"
+            title = figure.axes[0].title.get_window_extent(renderer)
+            assert title.y0 >= figure.axes[0].get_window_extent(renderer).y1, "the title sits above the axes"
+            assert render_png(figure)[16:24] == figure_png_size(figure), "saved at the figure's own size"
+    finally:
+        use_style("classroom")
+
+
+def figure_png_size(figure) -> bytes:
+    """The IHDR width and height a PNG of the figure's own size has (no cropping)."""
+    width, height = (round(v) for v in figure.get_size_inches() * figure.dpi)
+    return width.to_bytes(4, "big") + height.to_bytes(4, "big")
