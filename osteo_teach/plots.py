@@ -34,6 +34,8 @@ __all__ = [
     "is_blank_png",
     "legend_below",
     "fixed_layout",
+    "save_whole",
+    "legend_columns",
     "agg_renderer",
     "vertical_margins",
     "row_label_spacing",
@@ -169,6 +171,37 @@ def fixed_layout(figure: Figure, ax: Any, y_labels: Sequence[str], title: str, l
         figure.legend(
             handles=legend_handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), fontsize="small", frameon=False
         )
+    save_whole(figure)
+
+
+def legend_columns(figure: Figure, handles: list[Any], most: int) -> int:
+    """The most columns (up to ``most``) in which a "small" legend of ``handles`` fits the figure's width."""
+    import matplotlib as mpl
+    from matplotlib.font_manager import FontProperties
+
+    rc = mpl.rcParams
+    renderer = agg_renderer(figure)
+    size = _points(rc["legend.fontsize"]) * _points("small") / _points("medium")
+    font = FontProperties(size=size)
+    entry_pt = (rc["legend.handlelength"] + rc["legend.handletextpad"] + rc["legend.columnspacing"]) * size
+    widths = [
+        renderer.get_text_width_height_descent(h.get_label(), font, ismath=False)[0] / figure.dpi + entry_pt / 72
+        for h in handles
+    ]
+    room = figure.get_size_inches()[0] - 0.2
+    for columns in range(min(most, len(handles)), 1, -1):
+        rows = [widths[i : i + columns] for i in range(0, len(widths), columns)]
+        if max(sum(row) for row in rows) <= room:
+            return columns
+    return 1
+
+
+def save_whole(figure: Figure) -> None:
+    """Have :func:`render_png` save the whole figure, not crop it to what is drawn.
+
+    For a figure whose layout keeps everything inside it (tested per widget): the
+    crop lays the figure out twice, which costs a widget about a third of a draw.
+    """
     _FIXED_LAYOUT.add(figure)
 
 

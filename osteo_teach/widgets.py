@@ -148,6 +148,12 @@ _CELLS = _CellActivity()
 MAX_PAUSE_SECONDS = 2.0
 
 
+#: Seconds drawing ahead stays paused after a change is shown, while the browser
+#: receives and decodes the new image (and the next change, if a student is stepping
+#: through a dropdown, comes in) without sharing the processor with it.
+SETTLE_SECONDS = 0.1
+
+
 class _Foreground:
     """Whether a change is being shown now, so that drawing ahead steps aside at once.
 
@@ -155,34 +161,51 @@ class _Foreground:
     is being drawn ahead would take about twice as long. The render-ahead thread
     calls :meth:`step_aside` before each line, patch and text it draws (see
     :func:`_stepping_aside_figure`), so it stops within a millisecond or so when a
-    change starts or a cell runs, and goes on where it was afterwards. Counted,
-    for nested changes.
+    change starts or a cell runs, and goes on where it was :data:`SETTLE_SECONDS`
+    after the change was shown (at once if the change waits for the state being
+    drawn ahead: :meth:`hurry`). Counted, for nested changes.
     """
 
     def __init__(self) -> None:
         self._showing = 0
-        self._lock = threading.Lock()
-        self._clear = threading.Event()
-        self._clear.set()
+        self._last_shown = -SETTLE_SECONDS
+        self._changed = threading.Condition()
 
     def __enter__(self) -> None:
-        with self._lock:
+        with self._changed:
             self._showing += 1
-            self._clear.clear()
 
     def __exit__(self, *_exc: object) -> None:
-        with self._lock:
+        with self._changed:
             self._showing -= 1
             if not self._showing:
-                self._clear.set()
+                self._last_shown = time.monotonic()
+                self._changed.notify_all()
+
+    def hurry(self) -> None:
+        """A change waits for the state being drawn ahead: let it go on now, not after the pause."""
+        with self._changed:
+            self._last_shown = -SETTLE_SECONDS
+            self._changed.notify_all()
+
+    def _paused_for(self) -> float | None:
+        """How long to wait before checking again (None: drawing ahead may go on). Call holding the lock."""
+        if self._showing:
+            return MAX_PAUSE_SECONDS
+        settling = self._last_shown + SETTLE_SECONDS - time.monotonic()
+        if settling > 0:
+            return settling
+        return 0.02 if _CELLS.running else None  # a running cell is not signalled: check again shortly
 
     def wait_between_states(self) -> None:
         """Before drawing a state ahead: wait until no cell has run for a while and no change is shown."""
         while True:
             _CELLS.wait_quiet()
-            self._clear.wait()
-            if not _CELLS.running:
-                return
+            with self._changed:
+                wait = self._paused_for()
+                if wait is None:
+                    return
+                self._changed.wait(wait)
 
     def step_aside(self) -> bool:
         """Pause the calling (render-ahead) thread while a change is shown or a cell runs.
@@ -191,14 +214,12 @@ class _Foreground:
         then finishes its state without pausing again.
         """
         deadline = time.monotonic() + MAX_PAUSE_SECONDS
-        while not self._clear.is_set() or _CELLS.running:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            if self._clear.is_set():
-                time.sleep(min(left, 0.02))  # a cell is running: check again shortly
-            else:
-                self._clear.wait(left)
+        with self._changed:
+            while (wait := self._paused_for()) is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._changed.wait(min(left, wait))
         return True
 
 
@@ -331,8 +352,9 @@ class FigurePanel:
             full_key = self._full_key(key)
             with self._done:
                 self._shown = key
-                if not _CELLS.running:  # (while a cell runs, drawing ahead is paused)
+                if not _CELLS.running and self._drawing == full_key:  # (while a cell runs, it is paused)
                     # Being drawn ahead right now: it is further on than a new draw would be.
+                    _FOREGROUND.hurry()
                     self._done.wait_for(lambda: self._drawing != full_key, timeout=MAX_PAUSE_SECONDS)
                 kept = self._kept.get(full_key)
         with _FOREGROUND:  # drawing ahead pauses while this change is shown

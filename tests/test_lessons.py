@@ -450,6 +450,47 @@ def test_drawing_ahead_steps_aside_while_a_change_is_shown():
     assert panel.kept("ahead"), "after the change, drawing ahead finished its state"
 
 
+def test_drawing_ahead_waits_a_moment_after_a_change_is_shown():
+    """After a change, the background stays still while the browser takes in the new image."""
+    import time
+
+    from osteo_teach.widgets import SETTLE_SECONDS, FigurePanel
+
+    progress = [0]
+    panel = FigurePanel()
+    _start_drawing_ahead(panel, _slow_state(progress), progress)
+    panel.redraw(lambda figure: "shown", key="now")
+    shown = progress[0]
+    time.sleep(SETTLE_SECONDS * 0.6)
+    assert progress[0] - shown <= 2, "drawing ahead went on at once"
+    time.sleep(SETTLE_SECONDS * 2)
+    assert progress[0] - shown > 20, "drawing ahead went on after the pause"
+    panel.wait_ahead(20)
+
+
+def test_a_change_waiting_for_its_state_drawn_ahead_does_not_wait_out_the_pause(monkeypatch: pytest.MonkeyPatch):
+    """Choosing the state being drawn ahead right after another change: that draw goes on at once."""
+    import threading
+    import time
+
+    import osteo_teach.widgets as widgets_module
+
+    monkeypatch.setattr(widgets_module, "SETTLE_SECONDS", 5.0)
+    progress = [0]
+    slow = _slow_state(progress, steps=500)
+    panel = widgets_module.FigurePanel()
+    _start_drawing_ahead(panel, slow, progress)
+    panel.redraw(lambda figure: "shown", key="now")  # the pause after a change starts
+    started = time.monotonic()
+    chosen = threading.Thread(target=panel.redraw, args=(slow, "ahead"), daemon=True)
+    chosen.start()
+    chosen.join(10)
+    took = time.monotonic() - started
+    assert not chosen.is_alive() and panel.summary == "drawn ahead"
+    # drawing the rest (under 0.5 s here) and no more: not the 5 s pause, nor MAX_PAUSE_SECONDS and a new draw
+    assert took < 1.5, f"the change waited {took:.1f} s"
+
+
 def test_a_paused_draw_ahead_never_holds_up_a_change(monkeypatch: pytest.MonkeyPatch):
     """Paused in the middle of matplotlib's draw, the background must not block a real figure's draw.
 

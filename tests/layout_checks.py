@@ -1,0 +1,22 @@
+"""Checks that a figure saved whole (``plots.save_whole``: not cropped) loses nothing at its edges."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from osteo_teach.plots import agg_renderer, render_png
+
+
+def cut_off(figure: Any) -> str | None:
+    """None if everything drawn lies inside the figure and the PNG has the figure's own size; else what is wrong."""
+    figure.canvas.draw()
+    drawn = figure.get_tightbbox(agg_renderer(figure))  # inches: everything drawn, as cropping would see it
+    width, height = figure.get_size_inches()
+    if drawn.x0 < -0.01 or drawn.y0 < -0.01 or drawn.x1 > width + 0.01 or drawn.y1 > height + 0.01:
+        return f"drawn over x {drawn.x0:.2f}-{drawn.x1:.2f}, y {drawn.y0:.2f}-{drawn.y1:.2f} in a {width}x{height} in figure"
+    pixels = (round(width * figure.dpi), round(height * figure.dpi))
+    png = render_png(figure)
+    saved = (int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big"))
+    if saved != pixels:
+        return f"saved at {saved} px, not the figure's own {pixels}: cropped"
+    return None
