@@ -39,7 +39,7 @@ from pydantic_core import PydanticCustomError
 from .cite import TextAndHtml, cited_html, cited_text, sources_line, table_html
 from .data import CourseData, iter_cited, load
 from .lessons import Lesson, WidgetSpec
-from .plots import SummarisedFigure, draw_new, legend_below
+from .plots import SummarisedFigure, draw_new, fixed_layout, height_for_rows, legend_below
 from .records import (
     ID_PATTERN,
     KeyFact,
@@ -356,6 +356,18 @@ def _pathway_row(step: PathwayStep) -> DayRow:
 _TEXT_BOX = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5}
 
 
+def first_days_labels(type_id: str, data: CourseData | None = None) -> list[str]:
+    """The first-days chart's row labels, top to bottom: each step and who does it."""
+    return ["\n".join(textwrap.wrap(f"{r.label} ({r.role})", 30)) for r in first_days(type_id, data)]
+
+
+def first_days_height(data: CourseData | None = None) -> float:
+    """Inches: the explorer's figure, tall enough for the fracture type with the most crowded rows."""
+    data = data or load()
+    label_sets = (first_days_labels(t.id, data) for t in fracture_types(data))
+    return height_for_rows(label_sets, row_span=0.4, title_lines=1, legend_rows=3, x_tick_lines=2)
+
+
 def draw_first_days(figure: Figure, type_id: str, data: CourseData | None = None) -> str:
     """Draw the first days in hospital for one fracture type, day by day; return the summary."""
     from matplotlib.lines import Line2D
@@ -377,20 +389,20 @@ def draw_first_days(figure: Figure, type_id: str, data: CourseData | None = None
             end = min(high + 1.2, x_end - 0.1)
             ax.annotate("", xy=(end, y), xytext=(high, y), arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 2})
         ax.text(end + 0.08, y, row.when(), va="center", fontsize="small", bbox=_TEXT_BOX, zorder=7)
-    labels = ["\n".join(textwrap.wrap(f"{r.label} ({r.role})", 30)) for r in reversed(rows)]
+    labels = list(reversed(first_days_labels(type_id, data)))
     ax.set_yticks(range(len(rows)), labels)
     ax.set_xticks(range(5), ["day 0\n(admission)", "day 1", "day 2", "day 3", "day 4"])
     ax.set_xlim(-0.3, x_end)
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.grid(axis="y", visible=False)
     ax.set_xlabel("Days from admission (the operation is on day 0 or day 1)")
-    ax.set_title(f"{item.name}: the first days")
     roles = list(dict.fromkeys(r.role for r in rows))
     handles = [
         Line2D([], [], color=ROLE_STYLES[r][0], marker=ROLE_STYLES[r][1], ls="none", ms=10, label=r) for r in roles
     ]
     handles.append(Line2D([], [], color=OKABE_ITO["black"], marker=None, ls="-", label="arrow: continues"))
-    legend_below(ax, handles, ncol=3, offset=-0.2)
+    # Fixed margins from the labels, not a crop to what is drawn: a new state in a fraction less time.
+    fixed_layout(figure, ax, labels, f"{item.name}: the first days", handles, legend_most_columns=3, x_tick_lines=2)
     return first_days_summary(type_id, data)
 
 
@@ -632,7 +644,7 @@ class PathwayExplorer(widgets.VBox):
             type_id = types[0].id
         self.type_dropdown = dropdown("Hip fracture:", [(t.name, t.id) for t in types], type_id)
         self.operations = widgets.HTML()
-        self.panel = FigurePanel(height=5.2)
+        self.panel = FigurePanel(height=first_days_height(self.data))
         self.team = widgets.HTML(team_html(self.data))
         self.details = widgets.HTML()
         self.text = ""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import itertools
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,7 @@ __all__ = [
     "legend_columns",
     "agg_renderer",
     "vertical_margins",
+    "height_for_rows",
     "row_label_spacing",
 ]
 
@@ -109,7 +110,7 @@ def agg_renderer(figure: Figure) -> Any:
     return canvas.get_renderer()
 
 
-def vertical_margins(title_lines: int, legend_rows: int) -> tuple[float, float]:
+def vertical_margins(title_lines: int, legend_rows: int, x_tick_lines: int = 1) -> tuple[float, float]:
     """Inches above the axes (title) and below them (ticks, x label, legend) in the current style."""
     import matplotlib as mpl
 
@@ -117,7 +118,7 @@ def vertical_margins(title_lines: int, legend_rows: int) -> tuple[float, float]:
     top = (title_lines * _points(rc["axes.titlesize"]) * _LINE + rc["axes.titlepad"] + 6) / 72
     legend_size = _points(rc["legend.fontsize"]) * _points("small") / _points("medium")
     legend = legend_rows * legend_size * (1 + rc["legend.labelspacing"]) + 2 * legend_size * rc["legend.borderpad"]
-    x_axis = rc["xtick.major.size"] + rc["xtick.major.pad"] + _points(rc["xtick.labelsize"]) * _LINE
+    x_axis = rc["xtick.major.size"] + rc["xtick.major.pad"] + x_tick_lines * _points(rc["xtick.labelsize"]) * _LINE
     x_label = rc["axes.labelpad"] + _points(rc["axes.labelsize"]) * _LINE
     return top, (x_axis + x_label + 4 + legend) / 72
 
@@ -131,7 +132,41 @@ def row_label_spacing(lines: Sequence[int]) -> float:
     return max((((a + b) / 2 * size * _LINE + 3) / 72 for a, b in pairs), default=size * _LINE / 72)
 
 
-def fixed_layout(figure: Figure, ax: Any, y_labels: Sequence[str], title: str, legend_handles: list[Any]) -> None:
+def height_for_rows(
+    label_sets: Iterable[Sequence[str]],
+    row_span: float,
+    title_lines: int = 2,
+    legend_rows: int = 2,
+    x_tick_lines: int = 1,
+) -> float:
+    """Inches: the style's figure height, or taller if one set of row labels needs it.
+
+    For a widget whose figure keeps one size in every state: sized for its most
+    crowded state, so that no two row labels touch. ``row_span``: the y axis spans
+    this many rows more than there are labels (its margins above and below).
+    """
+    import matplotlib as mpl
+
+    from .style import apply_requested_style
+
+    apply_requested_style()
+    top, bottom = vertical_margins(title_lines, legend_rows, x_tick_lines)
+    needed = 0.0
+    for labels in label_sets:
+        lines = [len(label.splitlines()) for label in labels]
+        needed = max(needed, (len(lines) + row_span) * row_label_spacing(lines))
+    return max(float(mpl.rcParams["figure.figsize"][1]), round(top + needed + bottom, 1))
+
+
+def fixed_layout(
+    figure: Figure,
+    ax: Any,
+    y_labels: Sequence[str],
+    title: str,
+    legend_handles: list[Any],
+    legend_most_columns: int = 1,
+    x_tick_lines: int = 1,
+) -> None:
     """Place ``ax`` by margins worked out before drawing; title above, legend under the x label.
 
     The usual way, cropping the saved image to whatever was drawn (the style's
@@ -162,14 +197,21 @@ def fixed_layout(figure: Figure, ax: Any, y_labels: Sequence[str], title: str, l
     title_width = width(title, rc["axes.titlesize"])
     if title_width > room:
         title = textwrap.fill(title, max(20, int(len(title) * room / title_width * 0.95)), break_on_hyphens=False)
-    top, bottom = vertical_margins(len(title.splitlines()), len(legend_handles))
+    columns = legend_columns(figure, legend_handles, legend_most_columns) if legend_handles else 1
+    legend_rows = -(-len(legend_handles) // columns)
+    top, bottom = vertical_margins(len(title.splitlines()), legend_rows, x_tick_lines)
     ax.set_title(title)
     figure.subplots_adjust(
         left=left / width_in, right=1 - right / width_in, bottom=bottom / height_in, top=1 - top / height_in
     )
     if legend_handles:
         figure.legend(
-            handles=legend_handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), fontsize="small", frameon=False
+            handles=legend_handles,
+            loc="lower center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncol=columns,
+            fontsize="small",
+            frameon=False,
         )
     save_whole(figure)
 

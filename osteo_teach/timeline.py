@@ -30,7 +30,7 @@ import ipywidgets as widgets
 from .cite import TextAndHtml, cited_text
 from .data import CourseData, load
 from .healing import REFERENCE_FACT, draw_phase_row, fading_strip, phases_in_order, reference_line
-from .plots import agg_renderer, fixed_layout, row_label_spacing, vertical_margins
+from .plots import agg_renderer, fixed_layout, height_for_rows
 from .records import FractureSite, HealingPhase, KeyFact, Pathway, PathwayStep, SourcedText, WeekRange
 from .style import OKABE_ITO
 from .widgets import FigurePanel, controls_row, details_html, dropdown
@@ -202,19 +202,13 @@ def figure_height(data: CourseData | None = None) -> float:
     The explorer's figure keeps one size for every state, so it is sized for the
     most crowded one (rows far enough apart that no two labels touch).
     """
-    import matplotlib as mpl
-
-    from .style import apply_requested_style
-
     data = data or load()
-    apply_requested_style()
-    top, bottom = vertical_margins(title_lines=2, legend_rows=2)
-    needed = 0.0
-    for site in sites_with_pathways(data):
-        for pathway in pathways_for(site.id, data):
-            lines = [len(label.splitlines()) for label in row_labels(resolve_timeline(site.id, pathway.id, data))]
-            needed = max(needed, (len(lines) + 0.6) * row_label_spacing(lines))
-    return max(float(mpl.rcParams["figure.figsize"][1]), round(top + needed + bottom, 1))
+    timelines = (
+        resolve_timeline(site.id, pathway.id, data)
+        for site in sites_with_pathways(data)
+        for pathway in pathways_for(site.id, data)
+    )
+    return height_for_rows((row_labels(t) for t in timelines), row_span=0.6)
 
 
 def _when(step: PathwayStep) -> str:

@@ -20,3 +20,27 @@ def cut_off(figure: Any) -> str | None:
     if saved != pixels:
         return f"saved at {saved} px, not the figure's own {pixels}: cropped"
     return None
+
+
+def fixed_layout_problem(figure: Any) -> str | None:
+    """For a figure laid out by ``plots.fixed_layout``: None if nothing is cut off, no two
+    row labels touch, the legend lies under the x label and the title above the axes."""
+    import itertools
+
+    problem = cut_off(figure)
+    if problem:
+        return problem
+    renderer = agg_renderer(figure)
+    ax = figure.axes[0]
+    rows = [t.get_window_extent(renderer) for t in ax.get_yticklabels() if t.get_text()]
+    for lower, upper in itertools.pairwise(rows):
+        if lower.y1 >= upper.y0:
+            return "two row labels overlap"
+    if (
+        figure.legends
+        and figure.legends[0].get_window_extent(renderer).y1 >= ax.xaxis.label.get_window_extent(renderer).y0
+    ):
+        return "the legend covers the x label"
+    if ax.title.get_window_extent(renderer).y0 < ax.get_window_extent(renderer).y1:
+        return "the title overlaps the axes"
+    return None

@@ -267,3 +267,21 @@ def test_exercise_1_pairs_the_displaced_fracture_with_a_replacement_not_screws()
 def test_the_pathways_reused_are_the_courses_hip_pathways():
     used = {t.pathway for t in TYPES}
     assert used == {p.id for p in DATA.records(Pathway) if p.site == "hip"}
+
+
+@pytest.mark.parametrize("style", ["classroom", "projector"])
+def test_every_fracture_types_first_days_fit_the_explorers_figure(style):
+    """Fixed margins, no cropping: in every state and both styles nothing is cut off and no labels touch."""
+    from .layout_checks import fixed_layout_problem
+
+    try:
+        use_style(style)
+        explorer = hip.PathwayExplorer(data=DATA)
+        size = tuple(explorer.panel.figure.get_size_inches())
+        for _, type_id in explorer.type_dropdown.options:
+            figure = new_figure(*size)
+            hip.draw_first_days(figure, type_id, DATA)
+            problem = fixed_layout_problem(figure)
+            assert problem is None, f"{style} {type_id}: {problem}"
+    finally:
+        use_style("classroom")
