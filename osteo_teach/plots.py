@@ -36,6 +36,7 @@ __all__ = [
     "fixed_layout",
     "save_whole",
     "legend_columns",
+    "legend_under_figure",
     "agg_renderer",
     "vertical_margins",
     "height_for_rows",
@@ -197,22 +198,12 @@ def fixed_layout(
     title_width = width(title, rc["axes.titlesize"])
     if title_width > room:
         title = textwrap.fill(title, max(20, int(len(title) * room / title_width * 0.95)), break_on_hyphens=False)
-    columns = legend_columns(figure, legend_handles, legend_most_columns) if legend_handles else 1
-    legend_rows = -(-len(legend_handles) // columns)
+    legend_rows = legend_under_figure(figure, legend_handles, legend_most_columns)
     top, bottom = vertical_margins(len(title.splitlines()), legend_rows, x_tick_lines)
     ax.set_title(title)
     figure.subplots_adjust(
         left=left / width_in, right=1 - right / width_in, bottom=bottom / height_in, top=1 - top / height_in
     )
-    if legend_handles:
-        figure.legend(
-            handles=legend_handles,
-            loc="lower center",
-            bbox_to_anchor=(0.5, 0.0),
-            ncol=columns,
-            fontsize="small",
-            frameon=False,
-        )
     save_whole(figure)
 
 
@@ -236,6 +227,18 @@ def legend_columns(figure: Figure, handles: list[Any], most: int) -> int:
         if max(sum(row) for row in rows) <= room:
             return columns
     return 1
+
+
+def legend_under_figure(figure: Figure, handles: list[Any], most_columns: int) -> int:
+    """A frameless "small" legend centred at the figure's foot, in as many columns (up to
+    ``most_columns``) as fit its width; returns its number of rows (0: no handles, no legend)."""
+    if not handles:
+        return 0
+    columns = legend_columns(figure, handles, most_columns)
+    figure.legend(
+        handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=columns, fontsize="small", frameon=False
+    )
+    return -(-len(handles) // columns)
 
 
 def save_whole(figure: Figure) -> None:

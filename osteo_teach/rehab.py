@@ -42,7 +42,7 @@ from pydantic_core import PydanticCustomError
 from .cite import TextAndHtml, cited_html, cited_text, table_html
 from .data import CourseData, format_reported, iter_cited, load
 from .lessons import Lesson, WidgetSpec
-from .plots import SummarisedFigure, draw_new, legend_columns, save_whole
+from .plots import SummarisedFigure, draw_new, legend_under_figure, save_whole
 from .records import (
     ID_PATTERN,
     ConfidenceInterval,
@@ -579,16 +579,7 @@ def draw_care_plan(figure: Figure, site_id: str, treatment_id: str, data: Course
         ),
         Patch(facecolor="#f2f2f2", edgecolor="#bbbbbb", label=f"— {NOTHING_PLANNED}"),
     ]
-    # Centred under the whole figure, in as many columns as fit its width (two on a projector).
-    legend_ncol = legend_columns(figure, handles, most=3)
-    figure.legend(
-        handles=handles,
-        loc="lower center",
-        bbox_to_anchor=(0.5, 0.0),
-        ncol=legend_ncol,
-        fontsize="small",
-        frameon=False,
-    )
+    legend_under_figure(figure, handles, most_columns=3)  # as many columns as fit the width
     save_whole(figure)  # laid out by fixed positions: nothing to crop (tests/test_rehab.py checks)
     return summary(plan)
 

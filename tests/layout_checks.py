@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from osteo_teach.plots import agg_renderer, render_png
+from osteo_teach.plots import agg_renderer, new_figure, render_png
+from osteo_teach.style import use_style
 
 
 def cut_off(figure: Any) -> str | None:
@@ -44,3 +46,23 @@ def fixed_layout_problem(figure: Any) -> str | None:
     if ax.title.get_window_extent(renderer).y0 < ax.get_window_extent(renderer).y1:
         return "the title overlaps the axes"
     return None
+
+
+def assert_every_state_fits(
+    style: str,
+    make_widget: Callable[[], Any],
+    states: Callable[[], Iterable[tuple[Any, ...]]],
+    draw: Callable[..., str],
+    check: Callable[[Any], str | None] = cut_off,
+) -> None:
+    """In ``style``, draw every state on a new figure the size of the widget's own; ``check`` finds nothing wrong."""
+    try:
+        use_style(style)
+        size = tuple(make_widget().panel.figure.get_size_inches())
+        for state in states():
+            figure = new_figure(*size)
+            draw(figure, *state)
+            problem = check(figure)
+            assert problem is None, f"{style} {'/'.join(map(str, state))}: {problem}"
+    finally:
+        use_style("classroom")

@@ -272,16 +272,12 @@ def test_the_pathways_reused_are_the_courses_hip_pathways():
 @pytest.mark.parametrize("style", ["classroom", "projector"])
 def test_every_fracture_types_first_days_fit_the_explorers_figure(style):
     """Fixed margins, no cropping: in every state and both styles nothing is cut off and no labels touch."""
-    from .layout_checks import fixed_layout_problem
+    from .layout_checks import assert_every_state_fits, fixed_layout_problem
 
-    try:
-        use_style(style)
-        explorer = hip.PathwayExplorer(data=DATA)
-        size = tuple(explorer.panel.figure.get_size_inches())
-        for _, type_id in explorer.type_dropdown.options:
-            figure = new_figure(*size)
-            hip.draw_first_days(figure, type_id, DATA)
-            problem = fixed_layout_problem(figure)
-            assert problem is None, f"{style} {type_id}: {problem}"
-    finally:
-        use_style("classroom")
+    def types():
+        return [(type_id,) for _, type_id in hip.PathwayExplorer(data=DATA).type_dropdown.options]
+
+    def draw(figure, type_id):
+        return hip.draw_first_days(figure, type_id, DATA)
+
+    assert_every_state_fits(style, lambda: hip.PathwayExplorer(data=DATA), types, draw, fixed_layout_problem)

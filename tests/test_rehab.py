@@ -516,16 +516,9 @@ def test_the_reading_list_holds_every_source_the_lesson_shows():
 def test_every_plan_fits_the_planners_figure_uncropped(style):
     """The planner's figure is saved whole (its layout is fixed): in every state and both
     styles, nothing drawn lies past an edge."""
-    from .layout_checks import cut_off
+    from .layout_checks import assert_every_state_fits
 
-    try:
-        use_style(style)
-        planner = rehab.CarePlanner(data=COURSE)
-        size = tuple(planner.panel.figure.get_size_inches())
-        for site_id, treatment_id in _reachable():
-            figure = new_figure(*size)
-            rehab.draw_care_plan(figure, site_id, treatment_id, COURSE)
-            problem = cut_off(figure)
-            assert problem is None, f"{style} {site_id}/{treatment_id}: {problem}"
-    finally:
-        use_style("classroom")
+    def draw(figure, site_id, treatment_id):
+        return rehab.draw_care_plan(figure, site_id, treatment_id, COURSE)
+
+    assert_every_state_fits(style, lambda: rehab.CarePlanner(data=COURSE), _reachable, draw)

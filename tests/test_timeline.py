@@ -14,7 +14,7 @@ from osteo_teach.data import load
 from osteo_teach.plots import is_blank_png, new_figure, render_png
 from osteo_teach.records import FractureSite, KeyFact, Pathway
 
-from .layout_checks import fixed_layout_problem
+from .layout_checks import assert_every_state_fits, fixed_layout_problem
 from .test_healing import ALLOWED, _colours
 
 DATA = load()
@@ -218,16 +218,11 @@ def test_rendering_ahead_fills_every_state_with_what_a_fresh_draw_gives():
 def test_every_state_fits_its_figure_with_no_label_touching_another(style):
     """The explorer's figure keeps one size and fixed margins (no cropping): in every state
     and both styles, nothing is cut off at an edge and no two row labels overlap."""
-    from osteo_teach.style import use_style
 
-    try:
-        use_style(style)
-        explorer = timeline.TimelineExplorer(data=DATA)
-        size = tuple(explorer.panel.figure.get_size_inches())
-        for site_id, pathway_id in _student_choices():
-            figure = new_figure(*size)
-            timeline.draw_timeline(figure, site_id, pathway_id, DATA)
-            problem = fixed_layout_problem(figure)
-            assert problem is None, f"{style} {site_id}/{pathway_id}: {problem}"
-    finally:
-        use_style("classroom")
+    def draw(figure, site_id, pathway_id):
+        return timeline.draw_timeline(figure, site_id, pathway_id, DATA)
+
+    def explorer():
+        return timeline.TimelineExplorer(data=DATA)
+
+    assert_every_state_fits(style, explorer, _student_choices, draw, fixed_layout_problem)
