@@ -43,7 +43,7 @@ __all__ = [
     "row_label_spacing",
 ]
 
-#: Figures laid out by :func:`fixed_layout`: saved at their own size, not cropped.
+#: Figures marked by :func:`save_whole` (all those :func:`fixed_layout` lays out): saved at their own size.
 _FIXED_LAYOUT: weakref.WeakSet[Figure] = weakref.WeakSet()
 
 
@@ -175,7 +175,7 @@ def fixed_layout(
     is drawn in about two thirds of the time without it. The left margin fits the
     widest y label, measured in the figure's font; the title is wrapped to the
     axes' width; the rest comes from the style's font sizes, so nothing is cut off
-    (``tests/test_timeline.py`` checks every state in both styles). The image keeps
+    (the timeline and hip tests check every state in both styles). The image keeps
     the figure's size: it does not change size from one state to the next.
     """
     import textwrap
@@ -253,8 +253,8 @@ def save_whole(figure: Figure) -> None:
 def render_png(figure: Figure) -> bytes:
     """The figure as PNG bytes (what notebooks, widgets and tests show and check).
 
-    Cropped to what is drawn (the style's tight bounding box), except a figure laid
-    out by :func:`fixed_layout`, which keeps its own size.
+    Cropped to what is drawn (the style's tight bounding box), except a figure marked
+    by :func:`save_whole` (or laid out by :func:`fixed_layout`), which keeps its own size.
     """
     from matplotlib.transforms import Bbox
 
