@@ -356,9 +356,14 @@ def _pathway_row(step: PathwayStep) -> DayRow:
 _TEXT_BOX = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5}
 
 
+def _day_label(row: DayRow) -> str:
+    """A first-days row's label: the step and who does it, in lines of at most 30 characters."""
+    return "\n".join(textwrap.wrap(f"{row.label} ({row.role})", 30))
+
+
 def first_days_labels(type_id: str, data: CourseData | None = None) -> list[str]:
     """The first-days chart's row labels, top to bottom: each step and who does it."""
-    return ["\n".join(textwrap.wrap(f"{r.label} ({r.role})", 30)) for r in first_days(type_id, data)]
+    return [_day_label(row) for row in first_days(type_id, data)]
 
 
 def first_days_height(data: CourseData | None = None) -> float:
@@ -389,7 +394,7 @@ def draw_first_days(figure: Figure, type_id: str, data: CourseData | None = None
             end = min(high + 1.2, x_end - 0.1)
             ax.annotate("", xy=(end, y), xytext=(high, y), arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 2})
         ax.text(end + 0.08, y, row.when(), va="center", fontsize="small", bbox=_TEXT_BOX, zorder=7)
-    labels = list(reversed(first_days_labels(type_id, data)))
+    labels = [_day_label(row) for row in reversed(rows)]
     ax.set_yticks(range(len(rows)), labels)
     ax.set_xticks(range(5), ["day 0\n(admission)", "day 1", "day 2", "day 3", "day 4"])
     ax.set_xlim(-0.3, x_end)

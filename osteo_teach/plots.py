@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 #: Figures marked by :func:`save_whole` (all those :func:`fixed_layout` lays out): saved at their own size.
-_FIXED_LAYOUT: weakref.WeakSet[Figure] = weakref.WeakSet()
+_SAVED_WHOLE: weakref.WeakSet[Figure] = weakref.WeakSet()
 
 
 @dataclass(frozen=True)
@@ -247,7 +247,7 @@ def save_whole(figure: Figure) -> None:
     For a figure whose layout keeps everything inside it (tested per widget): the
     crop lays the figure out twice, which costs a widget about a third of a draw.
     """
-    _FIXED_LAYOUT.add(figure)
+    _SAVED_WHOLE.add(figure)
 
 
 def render_png(figure: Figure) -> bytes:
@@ -261,7 +261,7 @@ def render_png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     # The whole figure, not the style's tight box (no rc_context: drawing ahead saves in
     # another thread, and a context would put back rcParams a style change had set).
-    whole = Bbox.from_bounds(0, 0, *figure.get_size_inches()) if figure in _FIXED_LAYOUT else None
+    whole = Bbox.from_bounds(0, 0, *figure.get_size_inches()) if figure in _SAVED_WHOLE else None
     # Fast, lossless PNG compression: the same pixels, encoded a few times quicker.
     figure.savefig(buffer, format="png", facecolor="white", bbox_inches=whole, pil_kwargs={"compress_level": 1})
     return buffer.getvalue()

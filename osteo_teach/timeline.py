@@ -329,7 +329,8 @@ def draw_timeline(figure: Figure, site_id: str, pathway_id: str, data: CourseDat
         beside.append(_draw_step(ax, y, step, x_end))
         y -= 1
     healing_label = _draw_healing(ax, y, timeline.healing, x_end)
-    beside.extend([healing_label] if healing_label else [])
+    if healing_label is not None:
+        beside.append(healing_label)
 
     ax.set_yticks(range(rows), list(reversed(labels)))
     ax.set_xlim(-0.25, x_end)
